@@ -1,0 +1,62 @@
+/**
+ * libSQL clients. The API gets a read-only use of a shared client (Drizzle on top); the writer
+ * gets its own client, set up for durability, and writes only through `batch()` so that every
+ * statement runs on its one connection.
+ */
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { type Client, createClient } from "@libsql/client";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import type { Config } from "./config.js";
+import * as schema from "./schema.js";
+
+export type Database = LibSQLDatabase<typeof schema>;
+
+/** The file path of a `file:` URL, or undefined for a remote database. */
+export function localPath(url: string): string | undefined {
+  if (!url.startsWith("file:")) return undefined;
+  const path = url.slice("file:".length).split("?")[0] ?? "";
+  return path.startsWith("//") ? path.slice(2) : path;
+}
+
+/** Opens a client; for a local file it creates the folder first. */
+export function openClient(database: Config["database"], concurrency?: number): Client {
+  const path = localPath(database.url);
+  if (path && path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  return createClient({
+    url: database.url,
+    ...(database.authToken ? { authToken: database.authToken } : {}),
+    ...(concurrency ? { concurrency } : {}),
+  });
+}
+
+/** A client for readers: a short busy timeout, so a read never stalls a request for long. */
+export async function openReader(database: Config["database"]): Promise<Client> {
+  // Calls are synchronous in file mode, so one connection serves every read of a process.
+  const client = openClient(database, 1);
+  if (localPath(database.url)) await client.execute("PRAGMA busy_timeout = 250");
+  return client;
+}
+
+export const drizzleOf = (client: Client): Database => drizzle(client, { schema });
+
+/**
+ * The writer's client: WAL and `synchronous=FULL`, so a committed batch is on disk before any of
+ * its entries is acknowledged in Redis. The busy timeout is short on purpose: a locked file is
+ * retried with backoff by the writer loop, without blocking the event loop (and the lease).
+ */
+export async function openWriterClient(database: Config["database"]): Promise<Client> {
+  // One connection: a PRAGMA reaches only the connection that ran it.
+  const client = openClient(database, 1);
+  if (!localPath(database.url)) return client;
+  await client.execute("PRAGMA busy_timeout = 50");
+  const mode = await client.execute("PRAGMA journal_mode = WAL");
+  await client.execute("PRAGMA synchronous = FULL");
+  await client.execute("PRAGMA temp_store = MEMORY");
+  const sync = await client.execute("PRAGMA synchronous");
+  if (String(mode.rows[0]?.[0]).toLowerCase() !== "wal" || Number(sync.rows[0]?.[0]) !== 2) {
+    throw new Error("could not put the database in WAL mode with synchronous=FULL");
+  }
+  return client;
+}

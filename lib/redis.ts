@@ -1,0 +1,86 @@
+/**
+ * Redis connections. Commands fail fast while Redis is away (bounded by `REDIS_TIMEOUT_MS`, no
+ * endless offline queue), and each connection knows the `run_id` of the server it talks to, so
+ * the submit script can refuse votes on a Redis that restarted and has not been re-seeded yet.
+ */
+import { Redis, type RedisOptions } from "ioredis";
+import type { Config } from "./config.js";
+import { unavailable } from "./problem.js";
+
+export type RedisRole = "api" | "writer" | "writer-blocking";
+
+/** A Redis client and the run id of its server. */
+export interface RedisConnection {
+  readonly client: Redis;
+  /** Resolves to the connected server's run_id ("" where INFO is not allowed). */
+  runId(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function redisOptions(config: Config["redis"], role: RedisRole): RedisOptions {
+  const timeout = config.timeoutMs;
+  return {
+    connectTimeout: timeout,
+    // A blocking XREADGROUP waits server-side; its client-side timeout is set per call.
+    commandTimeout: role === "writer-blocking" ? undefined : timeout,
+    maxRetriesPerRequest: role === "api" ? 1 : 2,
+    enableOfflineQueue: true,
+    enableAutoPipelining: role === "api",
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
+    connectionName: `votes-${role}`,
+    lazyConnect: false,
+  };
+}
+
+export function connectRedis(config: Config["redis"], role: RedisRole): RedisConnection {
+  const client = new Redis(config.url, redisOptions(config, role));
+  return track(client, config.timeoutMs);
+}
+
+/** Wraps a client (possibly a `duplicate()`) with run id tracking. */
+export function track(client: Redis, timeoutMs: number): RedisConnection {
+  // Unhandled 'error' events would crash the process; callers see errors on their commands.
+  client.on("error", () => {});
+  let current: Promise<string> | undefined;
+  let settle: ((runId: string) => void) | undefined;
+  const reset = () => {
+    current = new Promise((resolve) => {
+      settle = resolve;
+    });
+    // A pending run id is never awaited without a timeout; keep it from failing loudly.
+    current.catch(() => {});
+  };
+  reset();
+  client.on("close", reset);
+  client.on("ready", () => {
+    const resolve = settle;
+    client
+      .info("server")
+      .then((info) => resolve?.(/run_id:([0-9a-f]+)/.exec(info)?.[1] ?? ""))
+      .catch(() => resolve?.(""));
+  });
+  return {
+    client,
+    runId: () => withTimeout(current ?? Promise.resolve(""), timeoutMs),
+    close: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(redisDown(new Error("Redis did not answer in time"))), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The 503 a handler answers when Redis cannot be reached. */
+export const redisDown = (cause: unknown) =>
+  unavailable(
+    "redis-unavailable",
+    "The vote queue (Redis) cannot be reached; retry shortly.",
+    2,
+    cause,
+  );

@@ -1,0 +1,83 @@
+/**
+ * `npm run local`: serves the functions over HTTP with Hono, as a FaaS host would, plus
+ * `/healthz` and `/readyz`. Routing, 404 and 405 only; the functions do the work.
+ */
+
+import { pathToFileURL } from "node:url";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { makeGetTotals } from "./functions/getTotals.js";
+import { makeGetVote } from "./functions/getVote.js";
+import { makeSubmitVote } from "./functions/submitVote.js";
+import { loadConfigOrExit } from "./lib/config.js";
+import { createDeps, type Deps } from "./lib/deps.js";
+import { json } from "./lib/http.js";
+import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
+import { checkReadiness } from "./lib/readiness.js";
+
+export function createApp(deps: Deps): Hono {
+  const submitVote = makeSubmitVote(deps);
+  const getTotals = makeGetTotals(deps);
+  const getVote = makeGetVote(deps);
+  const app = new Hono();
+
+  app.post("/votes", (c) => submitVote(c.req.raw));
+  app.get("/votes", (c) => getTotals(c.req.raw));
+  app.get("/votes/:id", (c) => getVote(c.req.raw));
+  app.all("/votes", () => problemResponse(methodNotAllowed(["GET", "POST"])));
+  app.all("/votes/:id", () => problemResponse(methodNotAllowed(["GET"])));
+
+  app.get("/healthz", () => json({ status: "ok" }));
+  app.get("/readyz", async () => {
+    const { ready, checks } = await checkReadiness(deps);
+    if (ready) return json({ status: "ready", checks });
+    const missing = Object.entries(checks)
+      .filter(([, result]) => result !== "ok")
+      .map(([name, result]) => `${name}: ${result}`)
+      .join("; ");
+    const response = problemResponse(
+      new HttpProblem(503, `Not ready: ${missing}`, {
+        reason: "not-ready",
+        headers: { "Retry-After": "1" },
+      }),
+    );
+    return new Response(JSON.stringify({ ...(await response.json()), checks }), response);
+  });
+
+  app.notFound(() => problemResponse(notFound(`There is no route here; see GET /votes.`)));
+  app.onError((error) => {
+    deps.log.error({ err: error }, "unhandled error in a route");
+    return problemResponse(error);
+  });
+  return app;
+}
+
+/** Starts the HTTP server; resolves once it listens. */
+export function startServer(deps: Deps) {
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: deps.config.port, hostname: deps.config.host });
+  return server;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const config = loadConfigOrExit();
+  const deps = createDeps(config);
+  const server = startServer(deps);
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    const why =
+      error.code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use: stop the other server or set PORT`
+        : error.message;
+    process.stderr.write(`cannot start the API: ${why}\n`);
+    process.exit(1);
+  });
+  server.on("listening", () => {
+    deps.log.info({ url: `http://${config.host}:${config.port}` }, "API listening");
+  });
+  const stop = () => {
+    server.close();
+    void deps.close().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run writer`: the one long-lived writer process. Refuses to start while migrations are
+ * pending; SIGINT/SIGTERM finish the batch in hand, release the lease and exit 0.
+ */
+import { loadConfigOrExit } from "../lib/config.js";
+import { openWriterClient } from "../lib/db.js";
+import { createLogger } from "../lib/logger.js";
+import { migrationState } from "../lib/migrations.js";
+import { connectRedis, track } from "../lib/redis.js";
+import { Writer } from "./writer.js";
+
+const config = loadConfigOrExit();
+const log = createLogger(config.log, "writer");
+
+let db: Awaited<ReturnType<typeof openWriterClient>>;
+try {
+  db = await openWriterClient(config.database);
+  const { pending } = await migrationState(db);
+  if (pending.length > 0) {
+    log.fatal(
+      { pending: pending.map((m) => m.tag) },
+      `the database has ${pending.length} pending migration(s): run \`npm run db:migrate\` first`,
+    );
+    process.exit(1);
+  }
+} catch (error) {
+  log.fatal(
+    { err: error },
+    `cannot open the database at ${config.database.url}: ${(error as Error).message}`,
+  );
+  process.exit(1);
+}
+
+const redis = connectRedis(config.redis, "writer");
+const blocking = track(
+  redis.client.duplicate({ connectionName: "votes-writer-blocking", commandTimeout: undefined }),
+  config.redis.timeoutMs,
+);
+const writer = new Writer({ config, log, db, redis, blocking });
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "stopping: finishing the batch in hand");
+  void writer.close().then(() => {
+    db.close();
+    log.info("stopped");
+    process.exit(0);
+  });
+};
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));
+
+log.info({ redis: redactUrl(config.redis.url), database: config.database.url }, "writer starting");
+await writer.start();
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
+}
