@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
+      "*.test.ts",
       "test/**/*.test.ts",
       "lib/**/*.test.ts",
       "functions/**/*.test.ts",
