@@ -12,7 +12,7 @@ export function makeGetVote(deps: Deps): Handler {
   return handle(async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
     const segment = new URL(request.url).pathname.split("/").filter(Boolean).pop() ?? "";
-    const id = parseVoteId(decodeURIComponent(segment));
+    const id = parseVoteId(segment);
     // The stream first: a vote leaves it only after SQLite committed it, so it is never missed.
     let redisError: HttpProblem | undefined;
     try {

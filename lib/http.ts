@@ -46,6 +46,8 @@ export function lazy<D>(deps: () => D, make: (deps: D) => Handler): Handler {
     try {
       handler ??= make(deps());
     } catch (error) {
+      // Typically bad configuration: say so in the host's log, answer a bare 500.
+      console.error(`cannot start the function: ${(error as Error).message}`);
       return Promise.resolve(problemResponse(error));
     }
     return handler(request);

@@ -119,6 +119,8 @@ export class Writer {
   async #standby(): Promise<void> {
     this.#seededRun = undefined;
     this.#setRole("standby");
+    // A lost lease aborted the previous signal; sleeps here must really wait.
+    if (!this.#closing) this.#wake = new AbortController();
     const poll = Math.min(200, this.deps.config.writer.leaseMs / 5);
     for (;;) {
       if (this.#closing) throw new Stopped();
@@ -130,7 +132,6 @@ export class Writer {
       }
       await this.#sleep(poll);
     }
-    this.#wake = new AbortController();
     await this.#retry("record the fencing token", () => fence(this.deps.db, this.lease.token));
     this.#readPending = true;
     this.#setRole("leader");
