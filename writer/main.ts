@@ -1,10 +1,15 @@
 /**
  * `npm run writer`: the one long-lived writer process. Refuses to start while migrations are
- * pending; SIGINT/SIGTERM finish the batch in hand, release the lease and exit 0.
+ * pending; SIGINT/SIGTERM finish the batch in hand, release the lease and exit 0. Serves its
+ * metrics on WRITER_METRICS_PORT (0: none); a port already taken (say, by a standby's twin on
+ * the same host) only costs this process its metrics.
  */
 import { loadConfigOrExit } from "../lib/config.js";
 import { openWriterClient } from "../lib/db.js";
+import { keysFor } from "../lib/keys.js";
 import { createLogger } from "../lib/logger.js";
+import { createWriterMetrics } from "../lib/metrics.js";
+import { serveMetrics } from "../lib/metricsServer.js";
 import { migrationState } from "../lib/migrations.js";
 import { connectRedis, track } from "../lib/redis.js";
 import { Writer } from "./writer.js";
@@ -36,13 +41,27 @@ const blocking = track(
   redis.client.duplicate({ connectionName: "votes-writer-blocking", commandTimeout: undefined }),
   config.redis.timeoutMs,
 );
-const writer = new Writer({ config, log, db, redis, blocking });
+const metrics = createWriterMetrics(() => redis, keysFor(config.redis.prefix));
+const writer = new Writer({ config, log, db, redis, blocking, hooks: metrics });
+const { metricsPort } = config.writer;
+const metricsServer =
+  metricsPort === 0
+    ? undefined
+    : await serveMetrics(metrics.render, metricsPort, config.host).catch(
+        (error: NodeJS.ErrnoException) => {
+          log.warn(
+            `WRITER_METRICS_PORT ${metricsPort} on ${config.host}: ${error.code === "EADDRINUSE" ? "already in use" : error.message}; this writer serves no metrics`,
+          );
+          return undefined;
+        },
+      );
 
 let stopping = false;
 const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "stopping: finishing the batch in hand");
+  metricsServer?.close();
   void writer.close().then(() => {
     db.close();
     log.info("stopped");
