@@ -2,7 +2,7 @@
  * Configuration: every environment variable the service reads, parsed once with zod at an entry
  * point and passed down. Handlers never read `process.env` themselves.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
