@@ -2,6 +2,7 @@
  * Configuration: every environment variable the service reads, parsed once with zod at an entry
  * point and passed down. Handlers never read `process.env` themselves.
  */
+import { readFileSync } from "node:fs";
 import * as z from "zod";
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -29,6 +30,7 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 _ . : -")
     .default("votes"),
   REDIS_TIMEOUT_MS: positiveInt(1000),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   DATABASE_URL: databaseUrl,
   DATABASE_AUTH_TOKEN: z.string().min(1).optional(),
   VOTE_OPTIONS: z.string().optional(),
@@ -49,7 +51,13 @@ export type Env = z.input<typeof schema>;
 export interface Config {
   port: number;
   host: string;
-  redis: { url: string; prefix: string; timeoutMs: number };
+  redis: {
+    url: string;
+    prefix: string;
+    timeoutMs: number;
+    /** PEM of a private CA to trust for `rediss://` (from `REDIS_TLS_CA_FILE`). */
+    tlsCa?: string | undefined;
+  };
   database: { url: string; authToken: string | undefined };
   voteOptions: ReadonlySet<string> | undefined;
   maxQueueLength: number;
@@ -87,7 +95,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     host: e.HOST,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, timeoutMs: e.REDIS_TIMEOUT_MS },
+    redis: {
+      url: e.REDIS_URL,
+      prefix: e.REDIS_PREFIX,
+      timeoutMs: e.REDIS_TIMEOUT_MS,
+      tlsCa: e.REDIS_TLS_CA_FILE === undefined ? undefined : readCa(e.REDIS_TLS_CA_FILE),
+    },
     database: { url: e.DATABASE_URL, authToken: e.DATABASE_AUTH_TOKEN },
     voteOptions: options ? new Set(options) : undefined,
     maxQueueLength: e.MAX_QUEUE_LENGTH,
@@ -101,6 +114,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webConcurrency: e.WEB_CONCURRENCY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
+}
+
+/** Reads the CA bundle named by `REDIS_TLS_CA_FILE`; an unreadable file is a config error. */
+function readCa(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`REDIS_TLS_CA_FILE cannot be read: ${(error as Error).message}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigError(
+      `REDIS_TLS_CA_FILE is not a PEM certificate file (got ${JSON.stringify(path)})`,
+    );
+  }
+  return pem;
 }
 
 function describe(issue: z.core.$ZodIssue | undefined): string {

@@ -29,6 +29,8 @@ export function redisOptions(config: Config["redis"], role: RedisRole): RedisOpt
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
     connectionName: `votes-${role}`,
     lazyConnect: false,
+    // rediss:// turns TLS on; REDIS_TLS_CA_FILE adds a private CA to trust (else the system's).
+    ...(config.url.startsWith("rediss://") && config.tlsCa ? { tls: { ca: config.tlsCa } } : {}),
   };
 }
 
