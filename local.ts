@@ -9,9 +9,11 @@ import { Hono } from "hono";
 import { makeGetTotals } from "./functions/getTotals.js";
 import { makeGetVote } from "./functions/getVote.js";
 import { makeSubmitVote } from "./functions/submitVote.js";
+import { docsAsset, docsPage } from "./lib/apiDocs.js";
 import { loadConfigOrExit } from "./lib/config.js";
 import { createDeps, type Deps } from "./lib/deps.js";
 import { json } from "./lib/http.js";
+import { buildOpenApi } from "./lib/openapi.js";
 import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
 import { checkReadiness } from "./lib/readiness.js";
 
@@ -28,6 +30,9 @@ export function createApp(deps: Deps): Hono {
   app.all("/votes/:id", () => problemResponse(methodNotAllowed(["GET"])));
 
   app.get("/healthz", () => json({ status: "ok" }));
+  app.get("/openapi.json", () => json(buildOpenApi({ voteOptions: deps.config.voteOptions })));
+  app.get("/docs", docsPage);
+  app.get("/docs/:asset", (c) => docsAsset(c.req.param("asset")));
   app.get("/readyz", async () => {
     const { ready, checks } = await checkReadiness(deps);
     if (ready) return json({ status: "ready", checks });

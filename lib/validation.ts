@@ -2,13 +2,12 @@
  * Validation of what clients send: the vote body, vote ids and idempotency keys. Each check
  * throws an {@link HttpProblem} with the contract's status, so handlers stay linear.
  */
+import { MAX_OPTION_LENGTH, optionRules, voteRequest } from "./apiSchemas.js";
 import { badRequest, HttpProblem } from "./problem.js";
 
+export { MAX_OPTION_LENGTH };
 /** Largest body `POST /votes` accepts, in bytes. */
 export const MAX_BODY_BYTES = 1024;
-/** Longest option, in Unicode code points after NFC normalisation. */
-export const MAX_OPTION_LENGTH = 64;
-const CONTROL = /\p{Cc}/u;
 const DECIMAL = /^[0-9]{1,20}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -68,28 +67,27 @@ export function parseVoteBody(bytes: Uint8Array, allowed: ReadonlySet<string> | 
   } catch {
     throw badRequest("malformed-json", 'The body is not valid UTF-8 JSON; send {"option":"…"}.');
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  const parsed = voteRequest.safeParse(value);
+  if (parsed.success) return allowedOption(parsed.data.option, allowed);
+  const issue = parsed.error.issues[0];
+  if (!issue || issue.path.length === 0) {
     throw badRequest("body-not-object", 'The body must be a JSON object such as {"option":"…"}.');
   }
-  const option = (value as Record<string, unknown>).option;
-  if (option === undefined) throw badRequest("option-missing", 'The field "option" is required.');
-  if (typeof option !== "string") {
-    throw badRequest("option-not-string", 'The field "option" must be a string.');
+  if (issue.code !== "invalid_type") throw invalidOption(issue.message);
+  if ((value as { option?: unknown }).option === undefined) {
+    throw badRequest("option-missing", 'The field "option" is required.');
   }
-  return validateOption(option, allowed);
+  throw badRequest("option-not-string", 'The field "option" must be a string.');
 }
 
-/** Applies the option rules: 1–64 characters after NFC, no control characters, allow-list. */
+/** Applies the option rules (lib/apiSchemas.ts: NFC, 1–64 characters, no controls), then the allow-list. */
 export function validateOption(raw: string, allowed: ReadonlySet<string> | undefined): string {
-  const option = raw.normalize("NFC");
-  const length = [...option].length;
-  if (length === 0 || length > MAX_OPTION_LENGTH) {
-    throw invalidOption(`"option" must be 1 to ${MAX_OPTION_LENGTH} characters long.`);
-  }
-  if (CONTROL.test(option)) throw invalidOption('"option" must not contain control characters.');
-  if (/[\ud800-\udfff]/.test(option.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ""))) {
-    throw invalidOption('"option" must not contain unpaired surrogates.');
-  }
+  const rules = optionRules.safeParse(raw);
+  if (!rules.success) throw invalidOption(rules.error.issues[0]?.message ?? "Invalid option.");
+  return allowedOption(rules.data, allowed);
+}
+
+function allowedOption(option: string, allowed: ReadonlySet<string> | undefined): string {
   if (allowed && !allowed.has(option)) {
     throw invalidOption(`"option" must be one of: ${[...allowed].join(", ")}.`);
   }
