@@ -32,9 +32,12 @@ export class Api {
   }
 
   /** POST /votes; the parsed body and status. */
-  async vote(option: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  async vote(
+    option: string,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
     const response = await this.#submit(postVote(option));
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    const body = (await response.json()) as Record<string, unknown>;
+    return { status: response.status, body, headers: response.headers };
   }
 
   /** POST /votes that must answer 202. */
