@@ -1,42 +1,62 @@
 /**
- * For local use: when REDIS_URL points at this machine and nothing answers there, start a
- * private `redis-server` with AOF on and its data under the project (data/redis).
+ * "Start a private redis-server when REDIS_URL is local and nothing answers there": the checks
+ * `npm run up` makes before PM2 starts Redis, and `startPrivateRedis` for a foreground runner
+ * (`npm start`). Redis keeps an append-only file in the given data dir (default data/redis).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { Socket } from "node:net";
-import { resolve } from "node:path";
+import { createServer } from "node:net";
+import { Redis } from "ioredis";
+import { runPaths } from "./services.js";
 
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
-export interface LocalRedisTarget {
+export interface LocalRedis {
   host: string;
   port: number;
+  password: string | undefined;
 }
 
-/** The host and port of REDIS_URL when it is a plain local redis:// URL, else undefined. */
-export function localRedisTarget(url: string): LocalRedisTarget | undefined {
+/** Host and port of a plain-TCP REDIS_URL on this machine, else undefined (remote or TLS). */
+export function localRedisTarget(url: string): LocalRedis | undefined {
   const parsed = new URL(url);
-  if (parsed.protocol !== "redis:" || !LOCAL_HOSTS.has(parsed.hostname)) return undefined;
-  return { host: parsed.hostname.replace(/^\[|\]$/g, ""), port: Number(parsed.port || 6379) };
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  if (parsed.protocol !== "redis:" || !["127.0.0.1", "localhost", "::1"].includes(host)) {
+    return undefined;
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  return { host, port: Number(parsed.port || 6379), password };
 }
 
-/** True when something accepts TCP connections at host:port within `timeoutMs`. */
-export function answers(target: LocalRedisTarget, timeoutMs = 500): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = new Socket();
-    const finish = (ok: boolean) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once("error", () => finish(false));
-    socket.connect(target.port, target.host, () => finish(true));
+/** True when a Redis at `url` answers PING within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 500): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** True when nothing listens on `host:port`. */
+export function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
-/** The redis-server arguments for a private, durable (AOF everysec) local server. */
-export function redisServerArgs(target: LocalRedisTarget, dataDir: string): string[] {
+/** The redis-server arguments for a local target: AOF on, data in `dataDir`. */
+export function redisServerArgs(target: LocalRedis, dataDir: string): string[] {
   return [
     "--port",
     String(target.port),
@@ -48,42 +68,41 @@ export function redisServerArgs(target: LocalRedisTarget, dataDir: string): stri
     "yes",
     "--appendfsync",
     "everysec",
-    "--save",
-    "",
+    ...(target.password ? ["--requirepass", target.password] : []),
   ];
 }
 
-export function hasRedisServer(): boolean {
-  return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
-}
-
 /**
- * Starts redis-server in the foreground as a child (stopped with its parent), or returns
- * undefined when Redis is remote or already answering.
+ * For a foreground runner: when `url` is local and nothing answers, starts redis-server there
+ * (output piped by default, for the caller to label) and resolves once it answers; resolves undefined when there is nothing to
+ * start. Throws a one-line Error when the port is taken by something else.
  */
 export async function startLocalRedisIfNeeded(
   url: string,
-  dataDir = resolve("data/redis"),
+  dataDir: string = runPaths().redisData,
+  stdio: "pipe" | "inherit" | "ignore" = "pipe",
 ): Promise<ChildProcess | undefined> {
   const target = localRedisTarget(url);
-  if (!target || (await answers(target))) return undefined;
-  if (!hasRedisServer()) {
+  if (!target || (await redisAnswers(url))) return undefined;
+  if (!(await portFree(target.host, target.port))) {
     throw new Error(
-      `nothing answers at ${url} and redis-server is not installed: install Redis 6.2+ (e.g. \`sudo apt-get install redis-server\`) or set REDIS_URL`,
+      `REDIS_URL ${target.host}:${target.port} is taken by something that does not answer as Redis: free the port or change REDIS_URL`,
     );
   }
   mkdirSync(dataDir, { recursive: true });
-  // Its own process group: Ctrl-C reaches the API and the writer first; Redis is stopped last.
-  const child = spawn("redis-server", redisServerArgs(target, dataDir), {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
+  const child = spawn("redis-server", redisServerArgs(target, dataDir), { stdio });
+  const failed = new Promise<never>((_, reject) => {
+    child.once("error", (error) => reject(new Error(`cannot run redis-server: ${error.message}`)));
+    child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code}`)));
   });
   const deadline = Date.now() + 10_000;
-  while (!(await answers(target))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (Date.now() > deadline)
-      throw new Error(`redis-server did not answer on port ${target.port}`);
+  while (!(await Promise.race([redisAnswers(url), failed]))) {
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`redis-server did not answer on ${target.host}:${target.port} within 10 s`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+  failed.catch(() => {});
   return child;
 }
