@@ -57,10 +57,25 @@ export function createApp(deps: Deps): Hono {
   return app;
 }
 
+/**
+ * Slow clients are cut off (408): the headers must arrive within 10 s and the whole request (a
+ * vote is at most 1 KiB) within 15 s; Node checks every second, not every 30 s (its default).
+ */
+export const SERVER_TIMEOUTS = { headersMs: 10_000, requestMs: 15_000, checkEveryMs: 1_000 };
+
 /** Starts the HTTP server; resolves once it listens. */
-export function startServer(deps: Deps) {
+export function startServer(deps: Deps, timeouts = SERVER_TIMEOUTS) {
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, port: deps.config.port, hostname: deps.config.host });
+  const server = serve({
+    fetch: app.fetch,
+    port: deps.config.port,
+    hostname: deps.config.host,
+    serverOptions: {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      connectionsCheckingInterval: timeouts.checkEveryMs,
+    },
+  });
   return server;
 }
 
