@@ -62,11 +62,14 @@ export class Child {
     return this.exit === undefined;
   }
 
-  /** Sends a signal (to the whole process group for `group` children, e.g. `npm run`). */
-  signal(signal: NodeJS.Signals): void {
+  /**
+   * Sends a signal: to the whole process group for `group` children (`npm run`, `tsx`: what a
+   * terminal does), or only to the spawned process with `to: "process"` (what a supervisor does).
+   */
+  signal(signal: NodeJS.Signals, to: "group" | "process" = "group"): void {
     if (!this.alive()) return;
     try {
-      if (this.#group) process.kill(-this.pid, signal);
+      if (this.#group && to === "group") process.kill(-this.pid, signal);
       else this.#process.kill(signal);
     } catch {
       // Already gone.
@@ -81,8 +84,12 @@ export class Child {
   }
 
   /** Sends `signal` and waits for the exit; SIGKILL after `timeoutMs`. */
-  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<Exit> {
-    this.signal(signal);
+  async stop(
+    signal: NodeJS.Signals = "SIGTERM",
+    timeoutMs = 10_000,
+    to: "group" | "process" = "group",
+  ): Promise<Exit> {
+    this.signal(signal, to);
     const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
     try {
       return await this.exited;
