@@ -110,6 +110,21 @@ export const stubUnused: Plugin = {
     for (const stub of STUBS) {
       b.onLoad({ filter: stub.filter }, () => ({ contents: stub.contents, loader: "js" }));
     }
+    // The native libSQL module (and detect-libc's slow process.report) loads at first use, not at
+    // import: a function on a remote database (libsql://, https://) never loads it.
+    b.onLoad({ filter: /[\\/]@libsql[\\/]client[\\/]lib-esm[\\/]sqlite3\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const eager = 'import Database from "libsql";';
+      if (!source.includes(eager))
+        throw new Error(`${args.path} no longer imports libsql as expected`);
+      const lazy = `let __libsql;
+const __loadLibsql = () => (__libsql ??= require("libsql"));
+const Database = new Proxy(function Database() {}, {
+  construct: (_, args) => new (__loadLibsql())(...args),
+  get: (_, key) => __loadLibsql()[key],
+});`;
+      return { contents: source.replace(eager, lazy), loader: "js" };
+    });
     // Node's libSQL client maps libsql:// to HTTP; only explicit ws:// or wss:// URLs need a
     // WebSocket. The web build of this shim uses the runtime's global WebSocket (Node 22+, Deno,
     // Bun) instead of bundling the `ws` package.
