@@ -24,6 +24,10 @@ export function redisOptions(config: Config["redis"], role: RedisRole): RedisOpt
     // A blocking XREADGROUP waits server-side; its client-side timeout is set per call.
     commandTimeout: role === "writer-blocking" ? undefined : timeout,
     maxRetriesPerRequest: role === "api" ? 1 : 2,
+    // A FaaS container thawed after its flow died silently (no FIN/RST) would time out on that
+    // socket until TCP keepalive gave up (minutes): no reply within the timeout drops it instead,
+    // and the next call reconnects (test/deploy/frozenConnection.test.ts).
+    ...(role === "api" ? { socketTimeout: timeout } : {}),
     enableOfflineQueue: true,
     enableAutoPipelining: role === "api",
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
