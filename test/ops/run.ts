@@ -1,12 +1,12 @@
 /**
- * Test support for the operations scripts: runs an npm script's entry the way `npm run` does
- * (tsx, project root as cwd), with a given environment, and captures its output.
+ * Test support for the operations scripts: runs an npm script's entry as `npm run` does (with
+ * tsx, project root as cwd; `node --import tsx`, one process instead of the tsx binary's two),
+ * with a given environment, and captures its output.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 export interface RunResult {
   code: number | null;
@@ -14,7 +14,7 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `tsx <script> ...args` and resolves when it exits. */
+/** Runs `node --import tsx <script> ...args` and resolves when it exits. */
 export function runScript(
   script: string,
   args: string[],
@@ -23,7 +23,11 @@ export function runScript(
   timeoutMs = 60_000,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [script, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
