@@ -10,9 +10,11 @@ import { makeGetTotals } from "./functions/getTotals.js";
 import { makeGetVote } from "./functions/getVote.js";
 import { makeSubmitVote } from "./functions/submitVote.js";
 import { docsAsset, docsPage } from "./lib/apiDocs.js";
-import { loadConfigOrExit } from "./lib/config.js";
+import { runClustered } from "./lib/cluster.js";
+import { type Config, loadConfigOrExit } from "./lib/config.js";
 import { createDeps, type Deps } from "./lib/deps.js";
 import { json } from "./lib/http.js";
+import { createLogger } from "./lib/logger.js";
 import { buildOpenApi } from "./lib/openapi.js";
 import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
 import { checkReadiness } from "./lib/readiness.js";
@@ -79,8 +81,8 @@ export function startServer(deps: Deps, timeouts = SERVER_TIMEOUTS) {
   return server;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const config = loadConfigOrExit();
+/** One API process: serves until SIGINT/SIGTERM. */
+function serveOne(config: Config): void {
   const deps = createDeps(config);
   const server = startServer(deps);
   server.on("error", (error: NodeJS.ErrnoException) => {
@@ -100,4 +102,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const config = loadConfigOrExit();
+  // WEB_CONCURRENCY > 1: that many processes share the port (node:cluster), one per core.
+  runClustered(config.webConcurrency, () => serveOne(config), createLogger(config.log, "api"));
 }
