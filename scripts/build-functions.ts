@@ -320,13 +320,26 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Builds every bundle (and host config) into `outdir`, replacing what was there. */
+/**
+ * Removes what an earlier build wrote for a host, and only that: the links and settings a host's
+ * CLI keeps beside it (`.vercel/project.json`, `samconfig.toml`) survive a rebuild.
+ */
+function removeOutput(hostDir: string): void {
+  const generated = [
+    ...functionRoutes.map((r) => r.name),
+    join(".vercel", "output"),
+    "template.json",
+  ];
+  for (const path of generated) rmSync(join(hostDir, path), { recursive: true, force: true });
+}
+
+/** Builds every bundle (and host config) into `outdir`, replacing what an earlier build wrote. */
 export async function buildFunctions(
   options: { outdir?: string; hosts?: readonly Host[] } = {},
 ): Promise<Bundle[]> {
   const outdir = resolve(options.outdir ?? DEFAULT_OUTDIR);
   const hosts = options.hosts ?? HOSTS;
-  for (const host of hosts) rmSync(join(outdir, host), { recursive: true, force: true });
+  for (const host of hosts) removeOutput(join(outdir, host));
   const bundles = await Promise.all(
     hosts.flatMap((host) => functionRoutes.map((route) => bundleOne(host, route, outdir))),
   );

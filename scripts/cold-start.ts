@@ -72,7 +72,7 @@ const redis = await new RedisServer().start();
 const config = testConfig({ REDIS_URL: redis.url, DATABASE_URL: await migratedDatabase() });
 const writer = await startWriter(config);
 const room = await prepareCleanRoom();
-const measure = join(room.dir, "room", "measure.mjs");
+const measure = join(room.room, "measure.mjs");
 writeFileSync(measure, MEASURE);
 const env = {
   PATH: process.env.PATH ?? "",
@@ -93,7 +93,7 @@ try {
     const samples: Sample[] = [];
     for (let i = 0; i < runs; i++) {
       const { stdout } = await run(process.execPath, [measure, room.path(b), b.host, b.name], {
-        cwd: join(room.dir, "room"),
+        cwd: room.room,
         env,
       });
       samples.push(JSON.parse(stdout) as Sample);

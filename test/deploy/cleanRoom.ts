@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Bundle, buildFunctions } from "../../scripts/build-functions.js";
 
-const DRIVER = fileURLToPath(new URL("./driver.mjs", import.meta.url));
+export const DRIVER = fileURLToPath(new URL("./driver.mjs", import.meta.url));
 
 export type CallKind = "environment" | "exports" | "web" | "fetch" | "lambda";
 
@@ -31,6 +31,8 @@ export interface LambdaResult {
 /** Builds the bundles and installs their external dependencies in a folder outside the repo. */
 export async function prepareCleanRoom(): Promise<{
   dir: string;
+  /** The folder with the bundles, their node_modules and the driver. */
+  room: string;
   bundles: Bundle[];
   path(b: Bundle): string;
 }> {
@@ -60,7 +62,7 @@ export async function prepareCleanRoom(): Promise<{
     npm("--prefer-offline");
   }
   cpSync(DRIVER, join(room, "driver.mjs"));
-  return { dir, bundles, path: (b) => join(room, b.host, b.name, "index.mjs") };
+  return { dir, room, bundles, path: (b) => join(room, b.host, b.name, "index.mjs") };
 }
 
 /** A bare `node` process that imports bundles and calls them as a host would. */
@@ -70,9 +72,9 @@ export class CleanNode {
   #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   readonly ready: Promise<void>;
 
-  constructor(room: string, env: Record<string, string>) {
-    this.#child = fork(join(room, "room", "driver.mjs"), [], {
-      cwd: join(room, "room"),
+  constructor(folder: string, env: Record<string, string>) {
+    this.#child = fork(join(folder, "driver.mjs"), [], {
+      cwd: folder,
       execPath: process.execPath,
       execArgv: [],
       // Only what a host would set: no NODE_OPTIONS (tsx, vitest), no NODE_PATH.

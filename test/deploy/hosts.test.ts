@@ -4,7 +4,8 @@
  * through Vercel's `{ fetch }`, or with real Lambda events (API Gateway v2, function URL, ALB),
  * against a private Redis, a migrated SQLite file and an in-process writer.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ import {
 import { RedisServer } from "../support/redisServer.js";
 import {
   CleanNode,
+  DRIVER,
   type HttpResult,
   type LambdaResult,
   prepareCleanRoom,
@@ -49,7 +51,7 @@ beforeAll(async () => {
     10_000,
     "writer seeded the queue",
   );
-  node = new CleanNode(room.dir, {
+  node = new CleanNode(room.room, {
     REDIS_URL: config.redis.url,
     REDIS_PREFIX: config.redis.prefix,
     DATABASE_URL: config.database.url,
@@ -222,6 +224,41 @@ describe("bundles in a clean node process", () => {
       { Path: "/votes", Method: "GET", fn: "getTotals/" },
       { Path: "/votes/{id}", Method: "GET", fn: "getVote/" },
     ]);
+  });
+});
+
+describe("with a remote database", () => {
+  it("a bundle folder runs without its node_modules: the native libSQL part loads only for file: URLs", async () => {
+    const bare = mkdtempSync(join(tmpdir(), "votes-bare-"));
+    const source = room.bundles.find((b) => b.host === "aws-lambda" && b.name === "getTotals");
+    if (!source) throw new Error("no aws-lambda/getTotals bundle");
+    cpSync(source.dir, join(bare, "getTotals"), { recursive: true });
+    cpSync(DRIVER, join(bare, "driver.mjs"));
+    const remote = new CleanNode(bare, {
+      REDIS_URL: config.redis.url,
+      // An unseeded prefix sends the read to the database: an https:// one nobody answers.
+      REDIS_PREFIX: `${config.redis.prefix}-remote`,
+      DATABASE_URL: "https://127.0.0.1:9",
+      LOG_LEVEL: "silent",
+    });
+    try {
+      await remote.ready;
+      const env = await remote.call<{ resolvable: Record<string, boolean> }>(
+        join(bare, "getTotals", "index.mjs"),
+        "environment",
+      );
+      expect(env.resolvable.libsql).toBe(false);
+      const result = await remote.call<LambdaResult>(
+        join(bare, "getTotals", "index.mjs"),
+        "lambda",
+        apiGatewayV2Event({ method: "GET", path: "/votes" }),
+      );
+      expect(result.statusCode).toBe(503);
+      expect(lambdaBody(result)).toMatchObject({ type: "urn:votes:problem:database-unavailable" });
+    } finally {
+      await remote.stop();
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
 });
 
