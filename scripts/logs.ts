@@ -14,7 +14,8 @@ if (!daemonPid(paths)) {
 const pm2Bin = createRequire(import.meta.url).resolve("pm2/bin/pm2");
 const child = spawn(process.execPath, [pm2Bin, "logs", ...process.argv.slice(2)], {
   stdio: "inherit",
-  env: { ...process.env, PM2_HOME: paths.pm2Home },
+  // Discrete mode: no first-run banner, no version check over the network.
+  env: { ...process.env, PM2_HOME: paths.pm2Home, PM2_DISCRETE_MODE: "true" },
 });
 process.on("SIGINT", () => child.kill("SIGINT"));
 child.on("exit", (code) => process.exit(code ?? 0));
