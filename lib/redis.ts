@@ -49,9 +49,18 @@ export function track(client: Redis, timeoutMs: number): RedisConnection {
   client.on("error", () => {});
   let current: Promise<string> | undefined;
   let settle: ((runId: string) => void) | undefined;
+  // The run id once known for the current connection: answered without a timer per call.
+  let known: Promise<string> | undefined;
+  let generation = 0;
   const reset = () => {
+    known = undefined;
+    const mine = ++generation;
     current = new Promise((resolve) => {
-      settle = resolve;
+      settle = (runId) => {
+        // A late answer for a connection that has closed since must not become current.
+        if (mine === generation) known = Promise.resolve(runId);
+        resolve(runId);
+      };
     });
     // A pending run id is never awaited without a timeout; keep it from failing loudly.
     current.catch(() => {});
@@ -67,7 +76,7 @@ export function track(client: Redis, timeoutMs: number): RedisConnection {
   });
   return {
     client,
-    runId: () => withTimeout(current ?? Promise.resolve(""), timeoutMs),
+    runId: () => known ?? withTimeout(current ?? Promise.resolve(""), timeoutMs),
     close: async () => {
       await client.quit().catch(() => client.disconnect());
     },
