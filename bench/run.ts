@@ -321,8 +321,17 @@ async function main(): Promise<void> {
   });
 
   log("Redis ceiling: the submit script in a tight loop, no HTTP");
-  const redisCeiling = await submitLoop(loadConfig(main.env), { seconds: P.ceilingSeconds });
-  log(`  submit script: ${fmt.rps(redisCeiling.rate)} (${redisCeiling.errors} refused)`);
+  const redisSingle = await submitLoop(loadConfig(main.env), { seconds: P.ceilingSeconds / 2 });
+  log(
+    `  submit.lua, one call per vote: ${fmt.rps(redisSingle.rate)} (${redisSingle.errors} refused)`,
+  );
+  const redisCeiling = await submitLoop(loadConfig(main.env), {
+    seconds: P.ceilingSeconds / 2,
+    batched: true,
+  });
+  log(
+    `  enqueueVote (batched, the API's path): ${fmt.rps(redisCeiling.rate)} (${redisCeiling.errors} refused)`,
+  );
   await fillQueue(redis, main, P.drainVotes);
 
   log("SQLite ceiling: raw batched inserts through @libsql/client (WAL, synchronous=FULL)");
@@ -422,6 +431,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     http: { bareTotals, totals, barePost, post, bareVote, vote },
     redisCeiling,
+    redisSingleCallCeiling: redisSingle,
     sqliteCeiling: sqlite,
     drain: { empty: drainSmall, big: { ...drainBig, rowsBefore: P.bigRows } },
     getVoteBig: voteBig,

@@ -1,11 +1,11 @@
 /**
- * The API's side of the queue: accept a vote (one Redis round trip, the submit script) and find a
- * vote that is still queued.
+ * The API's side of the queue: accept a vote (one Redis round trip, the submit script, shared by
+ * the votes of one event-loop turn) and find a vote that is still queued.
  */
 import type { Deps } from "./deps.js";
 import { entryId } from "./keys.js";
 import { HttpProblem, unavailable } from "./problem.js";
-import { redisDown } from "./redis.js";
+import { type RedisConnection, redisDown } from "./redis.js";
 import { scripts } from "./scripts.js";
 
 export interface Vote {
@@ -35,22 +35,8 @@ export async function enqueueVote(
   option: string,
   idempotencyKey: string | undefined,
 ): Promise<Accepted> {
-  const { config, keys } = deps;
-  const result = await withRedis(async () => {
-    const redis = deps.redis();
-    const runId = await redis.runId();
-    return scripts.submit.run<[number, number, number]>(
-      redis.client,
-      [keys.meta, keys.stream, keys.idempotency(idempotencyKey ?? "")],
-      [
-        option,
-        config.maxQueueLength,
-        config.idempotencyTtlSeconds * 1000,
-        idempotencyKey ?? "",
-        runId,
-      ],
-    );
-  });
+  const { config } = deps;
+  const result = await withRedis(() => submitInBatch(deps, option, idempotencyKey ?? ""));
   const [code, id, createdAt] = result;
   switch (code) {
     case 1:
@@ -80,6 +66,71 @@ export async function enqueueVote(
         "The writer has not reserved more vote ids; it may be down. Retry shortly.",
         5,
       );
+  }
+}
+
+type Outcome = [code: number, id: number, createdAtMs: number];
+
+interface Waiting {
+  option: string;
+  key: string;
+  resolve(outcome: Outcome): void;
+  reject(error: unknown): void;
+}
+
+/** Votes per submitBatch call at most (a busy process sends several calls per turn). */
+const MAX_BATCH = 256;
+/** The batch still open for more votes, per Redis connection (one per process). */
+const open = new WeakMap<RedisConnection, Waiting[]>();
+
+/**
+ * Runs the submit logic for this vote together with every other vote this process received in
+ * the same event-loop turn: one `submitBatch.lua` call (one round trip, one script run) for all
+ * of them, sent from `setImmediate`, i.e. after the turn's I/O callbacks. Each vote gets the
+ * outcome a `submit.lua` call of its own would give; a failed call fails each of its votes.
+ */
+function submitInBatch(deps: Deps, option: string, key: string): Promise<Outcome> {
+  const redis = deps.redis();
+  return new Promise<Outcome>((resolve, reject) => {
+    let batch = open.get(redis);
+    if (!batch) {
+      const fresh: Waiting[] = [];
+      batch = fresh;
+      open.set(redis, fresh);
+      setImmediate(() => {
+        if (open.get(redis) === fresh) open.delete(redis);
+        void sendBatch(deps, redis, fresh);
+      });
+    }
+    batch.push({ option, key, resolve, reject });
+    if (batch.length >= MAX_BATCH) open.delete(redis);
+  });
+}
+
+async function sendBatch(deps: Deps, redis: RedisConnection, batch: Waiting[]): Promise<void> {
+  const { config, keys } = deps;
+  try {
+    const runId = await redis.runId();
+    const records: string[] = [];
+    const args: (string | number)[] = [
+      config.maxQueueLength,
+      config.idempotencyTtlSeconds * 1000,
+      runId,
+    ];
+    for (const vote of batch) {
+      if (vote.key !== "") records.push(keys.idempotency(vote.key));
+      args.push(vote.option, vote.key);
+    }
+    const out = await scripts.submitBatch.run<number[]>(
+      redis.client,
+      [keys.meta, keys.stream, ...records],
+      args,
+    );
+    batch.forEach((vote, i) => {
+      vote.resolve([out[3 * i] ?? 0, out[3 * i + 1] ?? 0, out[3 * i + 2] ?? 0]);
+    });
+  } catch (error) {
+    for (const vote of batch) vote.reject(error);
   }
 }
 

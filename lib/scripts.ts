@@ -37,6 +37,7 @@ const load = (name: string) =>
 /** Every script, read once per process. */
 export const scripts = {
   submit: load("submit"),
+  submitBatch: load("submitBatch"),
   seed: load("seed"),
   commit: load("commit"),
   acquireLease: load("acquireLease"),
