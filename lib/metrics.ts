@@ -72,7 +72,9 @@ class QueueGauges {
       this.#up.set(1);
     } catch {
       this.#up.set(0);
-      for (const gauge of [this.#length, this.#oldest, this.#dead, this.#lease]) gauge.reset();
+      // Unknown, not zero: an empty-looking queue must not hide an outage.
+      for (const gauge of [this.#length, this.#oldest, this.#dead, this.#lease])
+        gauge.set(Number.NaN);
     }
   }
 }

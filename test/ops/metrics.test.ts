@@ -130,4 +130,12 @@ describe("/metrics after known traffic", () => {
       m.get('http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}'),
     ).toBe(1);
   });
+
+  it("says Redis is down, and the queue unknown (NaN, not 0), when Redis does not answer", async () => {
+    await redis.stop();
+    const m = await scrape(`${base}/metrics`);
+    expect(m.get("votes_redis_up")).toBe(0);
+    expect(m.get("votes_queue_length")).toBeNaN();
+    expect(m.get("votes_writer_lag_seconds")).toBeNaN();
+  });
 });
