@@ -1,6 +1,7 @@
 /**
  * `npm run local`: serves the functions over HTTP with Hono, as a FaaS host would, plus
- * `/healthz` and `/readyz`. Routing, 404 and 405 only; the functions do the work.
+ * `/healthz`, `/readyz` and `/metrics`. Routing, 404 and 405 only; the functions do the work.
+ * Every request gets an `X-Request-Id` and is counted and timed (lib/instrument.ts).
  */
 
 import { pathToFileURL } from "node:url";
@@ -14,7 +15,9 @@ import { runClustered } from "./lib/cluster.js";
 import { type Config, loadConfigOrExit } from "./lib/config.js";
 import { createDeps, type Deps } from "./lib/deps.js";
 import { json } from "./lib/http.js";
+import { instrumentRequests } from "./lib/instrument.js";
 import { createLogger } from "./lib/logger.js";
+import { createApiMetrics, METRICS_CONTENT_TYPE } from "./lib/metrics.js";
 import { buildOpenApi } from "./lib/openapi.js";
 import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
 import { checkReadiness } from "./lib/readiness.js";
@@ -23,7 +26,9 @@ export function createApp(deps: Deps): Hono {
   const submitVote = makeSubmitVote(deps);
   const getTotals = makeGetTotals(deps);
   const getVote = makeGetVote(deps);
+  const metrics = createApiMetrics(deps.redis, deps.keys);
   const app = new Hono();
+  app.use(instrumentRequests(metrics, deps.log));
 
   app.post("/votes", (c) => submitVote(c.req.raw));
   app.get("/votes", (c) => getTotals(c.req.raw));
@@ -35,6 +40,11 @@ export function createApp(deps: Deps): Hono {
   app.get("/openapi.json", () => json(buildOpenApi({ voteOptions: deps.config.voteOptions })));
   app.get("/docs", docsPage);
   app.get("/docs/:asset", (c) => docsAsset(c.req.param("asset")));
+  app.get(
+    "/metrics",
+    async () =>
+      new Response(await metrics.render(), { headers: { "Content-Type": METRICS_CONTENT_TYPE } }),
+  );
   app.get("/readyz", async () => {
     const { ready, checks } = await checkReadiness(deps);
     if (ready) return json({ status: "ready", checks });
@@ -52,10 +62,8 @@ export function createApp(deps: Deps): Hono {
   });
 
   app.notFound(() => problemResponse(notFound(`There is no route here; see GET /votes.`)));
-  app.onError((error) => {
-    deps.log.error({ err: error }, "unhandled error in a route");
-    return problemResponse(error);
-  });
+  // Logged with its request id by instrumentRequests.
+  app.onError((error) => problemResponse(error));
   return app;
 }
 
