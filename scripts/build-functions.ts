@@ -6,6 +6,7 @@
  * routing: Vercel's Build Output config, an AWS SAM template; Netlify reads the `config` export.
  */
 
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -18,7 +19,8 @@ export type Host = (typeof HOSTS)[number];
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const DEFAULT_OUTDIR = join(ROOT, "dist", "functions");
-const NODE_RUNTIME = "nodejs20.x";
+// Node 20 reached its end of life in April 2026: deploy on 22 (the bundles target Node 20 and up).
+const NODE_RUNTIME = "nodejs22.x";
 
 /** Packages left out of the bundle: native code, or optional requires of `ws`. */
 const EXTERNAL = ["libsql", "bufferutil", "utf-8-validate"];
@@ -347,15 +349,44 @@ export async function buildFunctions(
   return bundles;
 }
 
+/** `npm install --omit=dev` in each bundle folder; `npmFlags` such as `--os=linux --cpu=x64`. */
+export function installBundleDependencies(
+  bundles: readonly Bundle[],
+  npmFlags: string[] = [],
+): void {
+  for (const b of bundles) {
+    const result = spawnSync(
+      "npm",
+      ["install", "--omit=dev", "--no-audit", "--no-fund", "--no-package-lock", ...npmFlags],
+      { cwd: b.dir, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    if (result.status !== 0) throw new Error(`npm install failed in ${b.dir}`);
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const bundles = await buildFunctions();
+  const args = process.argv.slice(2);
+  const hostArg = args.find((a) => a.startsWith("--host="))?.slice("--host=".length);
+  if (hostArg && !HOSTS.includes(hostArg as Host)) {
+    process.stderr.write(`--host must be one of ${HOSTS.join(", ")}\n`);
+    process.exit(1);
+  }
+  const bundles = await buildFunctions(hostArg ? { hosts: [hostArg as Host] } : {});
   const rows = bundles.map((b) => {
     const shown = b.host === "vercel" ? join(dirname(b.dir), "..", "..", "..", b.name) : b.dir;
     const deps = Object.keys(b.dependencies).join(", ") || "none";
     return `${(b.bytes / 1024).toFixed(1).padStart(7)} KB  ${relative(process.cwd(), join(shown, "index.mjs")).padEnd(48)} external: ${deps}`;
   });
   process.stdout.write(`${rows.join("\n")}\n`);
-  process.stdout.write(
-    `upload a folder after \`npm install --omit=dev\` in it; see docs/deploying.md\n`,
-  );
+  if (args.includes("--install")) {
+    installBundleDependencies(
+      bundles,
+      args.filter((a) => /^--(os|cpu|libc)=/.test(a)),
+    );
+    process.stdout.write("installed each folder's dependencies: upload the folders as they are\n");
+  } else {
+    process.stdout.write(
+      "upload a folder after `npm install --omit=dev` in it (or build with --install); see docs/deploying.md\n",
+    );
+  }
 }
