@@ -26,7 +26,13 @@ export function instrumentRequests(metrics: ApiMetrics, log: Logger): Middleware
     const { status } = c.res;
     // Unmatched paths share one label, so a scan cannot grow the metric without bound.
     const route = status === 404 && c.req.routePath === "/*" ? "unmatched" : c.req.routePath;
-    c.res.headers.set("X-Request-Id", requestId);
+    try {
+      c.res.headers.set("X-Request-Id", requestId);
+    } catch {
+      // A response with immutable headers (e.g. from fetch): copy it once.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set("X-Request-Id", requestId);
+    }
     metrics.observeRequest(c.req.method, route, status, seconds);
     if (c.req.method === "POST" && route === "/votes") {
       if (status === 202) metrics.voteAccepted();
