@@ -5,6 +5,7 @@
 
 import type { Deps } from "./deps.js";
 import { unavailable } from "./problem.js";
+import type { RedisConnection } from "./redis.js";
 import { totals as totalsTable } from "./schema.js";
 
 export interface Totals {
@@ -13,23 +14,59 @@ export interface Totals {
 }
 
 export async function readTotals(deps: Deps): Promise<Totals> {
+  const totals = await sharedRedisRead(deps);
+  if (totals) return { totals, source: "redis" };
+  return { totals: await totalsFromSqlite(deps), source: "sqlite" };
+}
+
+/** The read not yet sent, per Redis connection: requests of the same turn join it. */
+const nextRead = new WeakMap<RedisConnection, Promise<Record<string, number> | undefined>>();
+
+/**
+ * The totals hash, read once for all the `GET /votes` a process receives in one event-loop
+ * turn: the read is sent from `setImmediate`, after every request that shares it has arrived,
+ * so none of them sees totals older than its own arrival. Undefined when Redis is unreachable or
+ * not seeded (then SQLite answers).
+ */
+function sharedRedisRead(deps: Deps): Promise<Record<string, number> | undefined> {
+  let redis: RedisConnection;
   try {
-    const [[, hash], [, run]] = (await deps
-      .redis()
-      .client.multi()
+    redis = deps.redis();
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  let read = nextRead.get(redis);
+  if (!read) {
+    read = new Promise((resolve) => {
+      setImmediate(() => {
+        nextRead.delete(redis);
+        resolve(readFromRedis(deps, redis));
+      });
+    });
+    nextRead.set(redis, read);
+  }
+  return read;
+}
+
+async function readFromRedis(
+  deps: Deps,
+  redis: RedisConnection,
+): Promise<Record<string, number> | undefined> {
+  try {
+    const [[, hash], [, run]] = (await redis.client
+      .multi()
       .hgetall(deps.keys.totals)
       .hget(deps.keys.meta, "run")
       .exec()) as [[null, Record<string, string>], [null, string | null]];
     // The hash is trustworthy once a writer has seeded this Redis.
-    if (run !== null) {
-      const totals: Record<string, number> = {};
-      for (const [option, count] of Object.entries(hash)) totals[option] = Number(count);
-      return { totals, source: "redis" };
-    }
+    if (run === null) return undefined;
+    const totals: Record<string, number> = {};
+    for (const [option, count] of Object.entries(hash)) totals[option] = Number(count);
+    return totals;
   } catch {
-    // Redis is unreachable: fall through to SQLite.
+    // Redis is unreachable: SQLite answers.
+    return undefined;
   }
-  return { totals: await totalsFromSqlite(deps), source: "sqlite" };
 }
 
 async function totalsFromSqlite(deps: Deps): Promise<Record<string, number>> {
