@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../lib/db.js";
 import type { Deps } from "../lib/deps.js";
 import { sharedDeps } from "../lib/deps.js";
 import { type Handler, handle, json, lazy, voteBody } from "../lib/http.js";
@@ -30,12 +31,30 @@ export function makeGetVote(deps: Deps): Handler {
         cause,
       );
     });
-    const [row] = await db.select().from(votes).where(eq(votes.id, id)).limit(1);
+    const row = await byId(db).get({ id });
     if (row) return json(voteBody(row, "recorded"));
     // Without Redis, an id missing from SQLite may still be queued: that is not a 404.
     if (redisError) throw redisError;
     throw notFound(`There is no vote ${id}.`);
   });
+}
+
+/** The lookup, built and prepared once per database client rather than once per request. */
+const prepared = new WeakMap<Database, ReturnType<typeof prepare>>();
+const prepare = (db: Database) =>
+  db
+    .select()
+    .from(votes)
+    .where(eq(votes.id, sql.placeholder("id")))
+    .limit(1)
+    .prepare();
+function byId(db: Database) {
+  let query = prepared.get(db);
+  if (!query) {
+    query = prepare(db);
+    prepared.set(db, query);
+  }
+  return query;
 }
 
 export const getVote: Handler = lazy(sharedDeps, makeGetVote);
