@@ -4,6 +4,7 @@
  * to openapi.json; `npm run local` serves it at /openapi.json, with the allow-list when
  * VOTE_OPTIONS is set.
  */
+import { isDeepStrictEqual } from "node:util";
 import * as z from "zod";
 import {
   health,
@@ -240,5 +241,14 @@ export function buildOpenApi(options: OpenApiOptions = {}) {
   };
 }
 
-/** openapi.json's text: the generic document (no VOTE_OPTIONS, no server), pretty-printed. */
+/** openapi.json's text: the generic document (no VOTE_OPTIONS, no server). */
 export const openApiText = () => `${JSON.stringify(buildOpenApi(), null, 2)}\n`;
+
+/** Whether a file's text describes the same document (its formatting aside). */
+export function openApiIsCurrent(text: string): boolean {
+  try {
+    return isDeepStrictEqual(JSON.parse(text), JSON.parse(openApiText()));
+  } catch {
+    return false;
+  }
+}

@@ -11,7 +11,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problem } from "../../lib/apiSchemas.js";
 import type { Deps } from "../../lib/deps.js";
-import { type buildOpenApi, openApiText } from "../../lib/openapi.js";
+import { type buildOpenApi, openApiIsCurrent } from "../../lib/openapi.js";
 import { createApp } from "../../local.js";
 import {
   eventually,
@@ -244,9 +244,9 @@ const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
 
 describe("openapi.json", () => {
   it("is current with the zod schemas (npm run openapi)", () => {
-    expect(readFileSync(new URL("../../openapi.json", import.meta.url), "utf8")).toBe(
-      openApiText(),
-    );
+    const file = readFileSync(new URL("../../openapi.json", import.meta.url), "utf8");
+    expect(openApiIsCurrent(file)).toBe(true);
+    expect(openApiIsCurrent(file.replace('"Look up a vote"', '"Look up"'))).toBe(false);
   });
 
   it("has a case below for every documented response", () => {
