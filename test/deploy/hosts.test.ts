@@ -432,3 +432,13 @@ describe("AWS Lambda (hono/aws-lambda)", () => {
     }
   });
 });
+
+describe("connections", () => {
+  it("each loaded bundle opened one Redis connection and reused it for all its calls", async () => {
+    const list = (await redis.call("CLIENT", "LIST")) as string;
+    const api = list.split("\n").filter((line) => / name=votes-api /.test(line));
+    // Nine bundles at most were loaded in the clean node, and each answered many calls.
+    expect(api.length).toBeGreaterThan(0);
+    expect(api.length).toBeLessThanOrEqual(room.bundles.length);
+  });
+});
