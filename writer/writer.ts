@@ -323,15 +323,16 @@ export class Writer {
     const signal = this.#wake.signal;
     return new Promise((resolve) => {
       if (signal.aborted) return resolve();
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // The listener goes when the sleep ends: a standby polling for hours must not pile them up.
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", wake);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", wake, { once: true });
     });
   }
 
