@@ -47,9 +47,13 @@ export const drizzleOf = (client: Client): Database => drizzle(client, { schema 
  * retried with backoff by the writer loop, without blocking the event loop (and the lease).
  */
 export async function openWriterClient(database: Config["database"]): Promise<Client> {
+  if (!localPath(database.url)) return openClient(database, 1);
+  return replacedWhenBusy(await openDurable(database), () => openDurable(database));
+}
+
+async function openDurable(database: Config["database"]): Promise<Client> {
   // One connection: a PRAGMA reaches only the connection that ran it.
   const client = openClient(database, 1);
-  if (!localPath(database.url)) return client;
   await client.execute("PRAGMA busy_timeout = 50");
   const mode = await client.execute("PRAGMA journal_mode = WAL");
   await client.execute("PRAGMA synchronous = FULL");
@@ -59,4 +63,50 @@ export async function openWriterClient(database: Config["database"]): Promise<Cl
     throw new Error("could not put the database in WAL mode with synchronous=FULL");
   }
   return client;
+}
+
+/**
+ * A statement that failed with SQLITE_BUSY stays "in progress" on its connection (libsql-js does
+ * not reset it: tursodatabase/libsql-client-ts#352), and until the garbage collector finalizes
+ * it every COMMIT on that connection fails ("cannot commit transaction - SQL statements in
+ * progress"), although the lock is free: an idle writer retried for ever. So after a busy
+ * failure the connection is replaced by a fresh one, with the same PRAGMAs, before the next call.
+ */
+function replacedWhenBusy(first: Client, open: () => Promise<Client>): Client {
+  let current = first;
+  let replacing: Promise<void> | undefined;
+  const replace = () => {
+    replacing ??= open()
+      .then((fresh) => {
+        const old = current;
+        current = fresh;
+        old.close();
+      })
+      .catch(() => {}) // keep the old one; the next busy failure tries again
+      .finally(() => {
+        replacing = undefined;
+      });
+    return replacing;
+  };
+  const retried =
+    (name: "execute" | "batch") =>
+    async (...args: unknown[]) => {
+      await replacing;
+      try {
+        return await (current[name] as (...a: unknown[]) => Promise<unknown>).apply(current, args);
+      } catch (error) {
+        if ((error as { code?: string }).code === "SQLITE_BUSY") await replace();
+        throw error;
+      }
+    };
+  const execute = retried("execute");
+  const batch = retried("batch");
+  return new Proxy(first, {
+    get(_target, property) {
+      if (property === "execute") return execute;
+      if (property === "batch") return batch;
+      const value = Reflect.get(current, property, current);
+      return typeof value === "function" ? value.bind(current) : value;
+    },
+  });
 }
