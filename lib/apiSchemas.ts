@@ -46,6 +46,7 @@ export const optionRules = z
 export const voteRequest = z.looseObject({ option: optionRules }).meta({
   id: "VoteRequest",
   description: "Other fields are ignored.",
+  examples: [{ option: "option1" }],
 });
 
 export const vote = z
