@@ -67,9 +67,11 @@ test.each(Object.keys(losses) as (keyof typeof losses)[])(
     const recorded = await many(api, 50);
     await eventually(async () => (await countVotes(db)) === 50, 10_000, "50 votes written");
 
-    // Votes queued while the writer is paused: Redis will lose them before they are written.
+    // Votes queued while the writer is paused: Redis will lose them before they are written
+    // (one at a time, so that its blocked read is handed the first one only).
     writer.signal("SIGSTOP");
-    const lost = await many(api, 30);
+    const lost: AcceptedVote[] = [];
+    for (let i = 0; i < 30; i++) lost.push(await api.accepted(OPTIONS[i % 3] as string));
     const highest = Math.max(...[...recorded, ...lost].map((v) => v.id));
 
     await losses[loss](server);
