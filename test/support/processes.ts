@@ -141,6 +141,10 @@ export class Child {
 }
 
 const live = new Set<Child>();
+// Never leave a writer running after the test process is gone (a failed or aborted run).
+process.once("exit", () => {
+  for (const child of live) child.signal("SIGKILL");
+});
 
 /** SIGKILLs every child this test process started that is still running (for afterAll). */
 export async function killChildren(): Promise<void> {
