@@ -6,7 +6,9 @@
  */
 import type { Client, InStatement } from "@libsql/client";
 import type { JournalMigration } from "./migrationFiles.js";
-import { MIGRATIONS_TABLE } from "./migrations.js";
+
+/** Drizzle's default bookkeeping table. */
+export const MIGRATIONS_TABLE = "__drizzle_migrations";
 
 /** The table as Drizzle creates it (same statement, so either may create it first). */
 export const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (

@@ -10,7 +10,12 @@ const config = loadConfigOrExit();
 const client = openClient(config.database, 1);
 try {
   const before = await migrationState(client);
-  if (before.pending.length === 0) {
+  if (before.skipped.length > 0) {
+    console.error(
+      `these migrations are older than the newest applied one, so Drizzle would skip them: ${before.skipped.map((m) => m.tag).join(", ")}; give them a later journal \`when\` (see npm run db:check)`,
+    );
+    process.exitCode = 1;
+  } else if (before.pending.length === 0) {
     console.log(`database is up to date (${before.applied} migration(s) applied)`);
   } else {
     await migrate(drizzleOf(client), { migrationsFolder: MIGRATIONS_FOLDER });

@@ -20,11 +20,18 @@ const log = createLogger(config.log, "writer");
 let db: Awaited<ReturnType<typeof openWriterClient>>;
 try {
   db = await openWriterClient(config.database);
-  const { pending } = await migrationState(db);
+  const { pending, skipped } = await migrationState(db);
   if (pending.length > 0) {
     log.fatal(
       { pending: pending.map((m) => m.tag) },
       `the database has ${pending.length} pending migration(s): run \`npm run db:migrate\` first`,
+    );
+    process.exit(1);
+  }
+  if (skipped.length > 0) {
+    log.fatal(
+      { skipped: skipped.map((m) => m.tag) },
+      "some migrations are older than the newest applied one and Drizzle will never apply them: see `npm run db:status`",
     );
     process.exit(1);
   }
