@@ -122,13 +122,18 @@ export class Writer {
     // A lost lease aborted the previous signal; sleeps here must really wait.
     if (!this.#closing) this.#wake = new AbortController();
     const poll = Math.min(200, this.deps.config.writer.leaseMs / 5);
+    let lastWarning = 0;
     for (;;) {
       if (this.#closing) throw new Stopped();
       try {
         const state = await readState(this.deps.db);
         if (await this.lease.tryAcquire(state.fenceToken)) break;
       } catch (error) {
-        this.deps.log.warn({ err: error }, "standby: cannot reach Redis or SQLite yet");
+        // Once, then every 10 s: a standby waiting out an outage should not flood the log.
+        if (Date.now() - lastWarning > 10_000) {
+          lastWarning = Date.now();
+          this.deps.log.warn({ err: error }, `standby: cannot take the lease yet: ${hint(error)}`);
+        }
       }
       await this.#sleep(poll);
     }
@@ -366,7 +371,11 @@ function hint(error: unknown): string {
     return "the database file is not writable; check its permissions and free disk space";
   }
   if (/SQLITE_FULL|disk is full/i.test(text)) return "the disk is full; free some space";
-  if (/ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|Stream isn't writeable/i.test(text)) {
+  if (
+    /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|max retries|Stream isn.t writeable/i.test(
+      text,
+    )
+  ) {
     return "Redis is unreachable; will retry until it is back";
   }
   return text;
