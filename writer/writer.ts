@@ -372,7 +372,7 @@ function hint(error: unknown): string {
   }
   if (/SQLITE_FULL|disk is full/i.test(text)) return "the disk is full; free some space";
   if (
-    /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|max retries|Stream isn.t writeable/i.test(
+    /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|max retries|Stream isn't writeable/i.test(
       text,
     )
   ) {
