@@ -172,7 +172,7 @@ describe("SQLite faults", () => {
         const options = ["b", "c"];
         const ids = await queue(options);
         await eventually(
-          () => warned(/could not write the batch to SQLite/),
+          () => warned(/could not write the batch to SQLite: the database file cannot be written/),
           10_000,
           "the writer to log the failure",
         );
