@@ -58,6 +58,8 @@ export class Writer {
   #seededRun: string | undefined;
   #readPending = true;
   #lastPendingCheck = 0;
+  /** The next fresh read, sent while the current batch is written (see #process). */
+  #prefetch: Promise<RawEntry[]> | undefined;
 
   constructor(private readonly deps: WriterDeps) {
     this.#keys = keysFor(deps.config.redis.prefix);
@@ -99,6 +101,7 @@ export class Writer {
           if (entries.length > 0) await this.#process(entries);
         }
       } catch (error) {
+        this.#dropPrefetch();
         if (error instanceof Stopped || this.#closing) continue;
         if (isFenced(error)) {
           this.lease.lose("a newer writer has committed (fencing token)");
@@ -117,6 +120,7 @@ export class Writer {
 
   /** Waits as a hot standby until the lease is free, then takes it and fences older writers. */
   async #standby(): Promise<void> {
+    this.#dropPrefetch();
     this.#seededRun = undefined;
     this.#setRole("standby");
     // A lost lease aborted the previous signal; sleeps here must really wait.
@@ -151,6 +155,7 @@ export class Writer {
    * the limit, the consumer group and all totals, atomically.
    */
   async #seed(): Promise<void> {
+    this.#dropPrefetch();
     const { db, redis, log } = this.deps;
     const run = await redis.runId();
     const state = await readState(db);
@@ -193,7 +198,12 @@ export class Writer {
   }
 
   async #read(): Promise<RawEntry[]> {
-    const { config, redis, blocking } = this.deps;
+    const prefetched = this.#prefetch;
+    if (prefetched) {
+      this.#prefetch = undefined;
+      return prefetched;
+    }
+    const { config, redis } = this.deps;
     const { stream, group, meta } = this.#keys;
     const count = config.writer.batchSize;
     if (this.#readPending || Date.now() - this.#lastPendingCheck > PENDING_CHECK_MS) {
@@ -217,6 +227,13 @@ export class Writer {
       if (entries.length > 0) return entries;
       this.#readPending = false;
     }
+    return this.#readFresh();
+  }
+
+  async #readFresh(): Promise<RawEntry[]> {
+    const { config, blocking } = this.deps;
+    const { stream, group } = this.#keys;
+    const count = config.writer.batchSize;
     const fresh = await blocking.client.xreadgroup(
       "GROUP",
       group,
@@ -232,9 +249,30 @@ export class Writer {
     return entriesOf(fresh);
   }
 
+  /**
+   * A full batch means more are waiting: ask Redis for the next one now, so that its reply is
+   * ready when this one is written (SQLite runs on this thread; Redis works meanwhile). The
+   * entries it delivers are pending until acknowledged, exactly as if read afterwards; if the
+   * read is dropped (error, lost lease) they are read again from the pending list.
+   */
+  #startPrefetch(entries: RawEntry[]): void {
+    if (this.#prefetch || this.#readPending || this.#closing) return;
+    if (entries.length < this.deps.config.writer.batchSize) return;
+    const next = this.#readFresh();
+    next.catch(() => {});
+    this.#prefetch = next;
+  }
+
+  #dropPrefetch(): void {
+    if (!this.#prefetch) return;
+    this.#prefetch = undefined;
+    this.#readPending = true;
+  }
+
   async #process(entries: RawEntry[]): Promise<void> {
     const { db, redis, hooks } = this.deps;
     const batch = parseEntries(entries);
+    this.#startPrefetch(entries);
     const started = performance.now();
     const totals =
       batch.votes.length === 0
@@ -371,9 +409,6 @@ function hint(error: unknown): string {
     return "the database file is not writable; check its permissions and free disk space";
   }
   if (/SQLITE_FULL|disk is full/i.test(text)) return "the disk is full; free some space";
-  if (/SQLITE_IOERR|disk I\/O error/i.test(text)) {
-    return "the database file cannot be written (I/O error): check the disk, its permissions and immutable flags (lsattr); will retry";
-  }
   if (
     /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|max retries|Stream isn't writeable/i.test(
       text,
