@@ -27,7 +27,9 @@ export function redisOptions(config: Config["redis"], role: RedisRole): RedisOpt
     // A FaaS container thawed after its flow died silently (no FIN/RST) would time out on that
     // socket until TCP keepalive gave up (minutes): no reply within the timeout drops it instead,
     // and the next call reconnects (test/deploy/frozenConnection.test.ts).
-    ...(role === "api" ? { socketTimeout: timeout } : {}),
+    // The writer too: its lease renewals must not wait on a dead flow. Not the blocking read,
+    // which legitimately hears nothing for WRITER_BLOCK_MS.
+    ...(role === "writer-blocking" ? {} : { socketTimeout: timeout }),
     enableOfflineQueue: true,
     enableAutoPipelining: role === "api",
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
@@ -38,8 +40,12 @@ export function redisOptions(config: Config["redis"], role: RedisRole): RedisOpt
   };
 }
 
-export function connectRedis(config: Config["redis"], role: RedisRole): RedisConnection {
-  const client = new Redis(config.url, redisOptions(config, role));
+export function connectRedis(
+  config: Config["redis"],
+  role: RedisRole,
+  overrides: RedisOptions = {},
+): RedisConnection {
+  const client = new Redis(config.url, { ...redisOptions(config, role), ...overrides });
   return track(client, config.timeoutMs);
 }
 

@@ -11,7 +11,7 @@ import { createLogger } from "../lib/logger.js";
 import { createWriterMetrics } from "../lib/metrics.js";
 import { serveMetrics } from "../lib/metricsServer.js";
 import { migrationState } from "../lib/migrations.js";
-import { connectRedis, track } from "../lib/redis.js";
+import { connectRedis } from "../lib/redis.js";
 import { Writer } from "./writer.js";
 
 const config = loadConfigOrExit();
@@ -44,10 +44,10 @@ try {
 }
 
 const redis = connectRedis(config.redis, "writer");
-const blocking = track(
-  redis.client.duplicate({ connectionName: "votes-writer-blocking", commandTimeout: undefined }),
-  config.redis.timeoutMs,
-);
+const blocking = connectRedis(config.redis, "writer-blocking", {
+  // A read hears nothing for up to WRITER_BLOCK_MS; past that plus the timeout, the flow is dead.
+  socketTimeout: config.writer.blockMs + config.redis.timeoutMs,
+});
 const metrics = createWriterMetrics(() => redis, keysFor(config.redis.prefix));
 const writer = new Writer({ config, log, db, redis, blocking, hooks: metrics });
 const { metricsPort } = config.writer;

@@ -409,6 +409,9 @@ function hint(error: unknown): string {
     return "the database file is not writable; check its permissions and free disk space";
   }
   if (/SQLITE_FULL|disk is full/i.test(text)) return "the disk is full; free some space";
+  if (/SQLITE_IOERR|disk I\/O error/i.test(text)) {
+    return "the database file cannot be written (I/O error); check its permissions, the disk and the filesystem";
+  }
   if (
     /ECONNREFUSED|ETIMEDOUT|Connection is closed|timed out|max retries|Stream isn't writeable/i.test(
       text,

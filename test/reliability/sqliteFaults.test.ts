@@ -16,7 +16,7 @@ import { makeSubmitVote } from "../../functions/submitVote.js";
 import type { Config } from "../../lib/config.js";
 import { localPath, openWriterClient } from "../../lib/db.js";
 import type { Deps } from "../../lib/deps.js";
-import { connectRedis, track } from "../../lib/redis.js";
+import { connectRedis } from "../../lib/redis.js";
 import { Writer } from "../../writer/writer.js";
 import {
   eventually,
@@ -64,10 +64,7 @@ beforeEach(async () => {
   );
   const db = await openWriterClient(config.database);
   const client = connectRedis(config.redis, "writer");
-  const blocking = track(
-    client.client.duplicate({ commandTimeout: undefined }),
-    config.redis.timeoutMs,
-  );
+  const blocking = connectRedis(config.redis, "writer-blocking");
   const writer = new Writer({ config, log, db, redis: client, blocking });
   void writer.start();
   stopWriter = async () => {
@@ -172,7 +169,7 @@ describe("SQLite faults", () => {
         const options = ["b", "c"];
         const ids = await queue(options);
         await eventually(
-          () => warned(/could not write the batch to SQLite: the database file cannot be written/),
+          () => warned(/could not write the batch to SQLite: the database file/),
           10_000,
           "the writer to log the failure",
         );

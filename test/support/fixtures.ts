@@ -14,7 +14,7 @@ import { drizzleOf, openClient, openWriterClient } from "../../lib/db.js";
 import { createDeps, type Deps } from "../../lib/deps.js";
 import { createLogger } from "../../lib/logger.js";
 import { MIGRATIONS_FOLDER } from "../../lib/migrations.js";
-import { connectRedis, track } from "../../lib/redis.js";
+import { connectRedis } from "../../lib/redis.js";
 import { Writer, type WriterHooks } from "../../writer/writer.js";
 
 /** A fresh SQLite file with every migration applied; returns its `file:` URL. */
@@ -67,10 +67,10 @@ export interface InProcessWriter {
 export async function startWriter(config: Config, hooks?: WriterHooks): Promise<InProcessWriter> {
   const db = await openWriterClient(config.database);
   const redis = connectRedis(config.redis, "writer");
-  const blocking = track(
-    redis.client.duplicate({ connectionName: "votes-writer-blocking", commandTimeout: undefined }),
-    config.redis.timeoutMs,
-  );
+  const blocking = connectRedis(config.redis, "writer-blocking", {
+    // A read hears nothing for up to WRITER_BLOCK_MS; past that plus the timeout, the flow is dead.
+    socketTimeout: config.writer.blockMs + config.redis.timeoutMs,
+  });
   const writer = new Writer({
     config,
     log: createLogger(config.log, "writer"),
