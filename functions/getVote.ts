@@ -14,7 +14,22 @@ export function makeGetVote(deps: Deps): Handler {
     if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
     const segment = new URL(request.url).pathname.split("/").filter(Boolean).pop() ?? "";
     const id = parseVoteId(segment);
-    // The stream first: a vote leaves it only after SQLite committed it, so it is never missed.
+    // SQLite first: a vote found there is recorded, whatever the stream still holds, and most
+    // lookups end here without a Redis round trip. One not found may be queued; one written in
+    // the meantime left the stream only after its commit, so SQLite is asked again before a 404.
+    let dbError: HttpProblem | undefined;
+    const recorded = async () => {
+      if (dbError) return undefined;
+      try {
+        return await findRecorded(deps, id);
+      } catch (error) {
+        if (!(error instanceof HttpProblem)) throw error;
+        dbError = error;
+        return undefined;
+      }
+    };
+    const row = await recorded();
+    if (row) return json(voteBody(row, "recorded"));
     let redisError: HttpProblem | undefined;
     try {
       const queued = await findQueued(deps, id);
@@ -23,20 +38,25 @@ export function makeGetVote(deps: Deps): Handler {
       if (!(error instanceof HttpProblem)) throw error;
       redisError = error;
     }
-    const db = await deps.db().catch((cause) => {
-      throw unavailable(
-        "database-unavailable",
-        "The vote store cannot be read; retry shortly.",
-        2,
-        cause,
-      );
-    });
-    const row = await byId(db).get({ id });
-    if (row) return json(voteBody(row, "recorded"));
+    const written = await recorded();
+    if (written) return json(voteBody(written, "recorded"));
+    if (dbError) throw dbError;
     // Without Redis, an id missing from SQLite may still be queued: that is not a 404.
     if (redisError) throw redisError;
     throw notFound(`There is no vote ${id}.`);
   });
+}
+
+async function findRecorded(deps: Deps, id: number) {
+  const db = await deps.db().catch((cause) => {
+    throw unavailable(
+      "database-unavailable",
+      "The vote store cannot be read; retry shortly.",
+      2,
+      cause,
+    );
+  });
+  return byId(db).get({ id });
 }
 
 /** The lookup, built and prepared once per database client rather than once per request. */
