@@ -77,8 +77,9 @@ describe("Redis down", () => {
       expect(answer.headers.get("Retry-After")).toMatch(/^[1-9][0-9]*$/);
       expect(await problemType(answer)).toBe("urn:votes:problem:redis-unavailable");
     }
-    // A hang bound, not a speed target: the contract's "never a hang past a few seconds".
-    expect(elapsed).toBeLessThan(2_000);
+    // A hang bound, not a speed target ("never a hang past a few seconds"): about 1 s on an idle
+    // machine (REDIS_TIMEOUT_MS); the margin is for a test machine busy with other suites.
+    expect(elapsed).toBeLessThan(5_000);
 
     const totals = await fetch(`${api.url}/votes`);
     expect(totals.status).toBe(200);
