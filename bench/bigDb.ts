@@ -28,10 +28,15 @@ export async function bigDatabase(rows: number, log: (line: string) => void): Pr
     await client.execute("PRAGMA synchronous = OFF");
     const started = performance.now();
     const created = Date.UTC(2026, 0, 1);
-    await client.execute(`
-      INSERT INTO votes (id, option, created_at)
-      WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows})
-      SELECT x, 'option' || (x % 4 + 1), ${created} + x FROM n`);
+    const chunk = 1_000_000;
+    for (let from = 1; from <= rows; from += chunk) {
+      const to = Math.min(rows, from + chunk - 1);
+      await client.execute(`
+        INSERT INTO votes (id, option, created_at)
+        WITH RECURSIVE n(x) AS (SELECT ${from} UNION ALL SELECT x + 1 FROM n WHERE x < ${to})
+        SELECT x, 'option' || (x % 4 + 1), ${created} + x FROM n`);
+      log(`  ${to.toLocaleString("en")} / ${rows.toLocaleString("en")} rows`);
+    }
     await client.execute(
       "INSERT INTO totals (option, count) SELECT option, count(*) FROM votes GROUP BY option",
     );

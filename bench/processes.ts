@@ -1,7 +1,7 @@
 /**
- * Bench: the service's processes, started as a user starts them (`node --import tsx <entry>`,
- * what `npm run local` / `npm run writer` / `npm start` run, without npm in front), with their
- * output captured and their memory measured: peak RSS (VmHWM) of every process in the tree.
+ * Bench: the service's processes, started as a user starts them (`node <flags> <entry>`, without
+ * npm in front: see bench/build.ts), with their output captured and their memory measured: peak
+ * RSS (VmHWM) of every process in the tree.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -20,11 +20,11 @@ export class Service {
 
   constructor(
     readonly name: string,
-    entry: string,
+    /** Node arguments: flags, then the file. */
+    args: string[],
     env: NodeJS.ProcessEnv,
-    nodeFlags: string[] = [],
   ) {
-    this.#child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", entry], {
+    this.#child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"],
