@@ -6,6 +6,7 @@
  * body off the response path.
  */
 import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "./logger.js";
 import { type ApiMetrics, reasonOfProblemType } from "./metrics.js";
@@ -26,12 +27,20 @@ export function instrumentRequests(metrics: ApiMetrics, log: Logger): Middleware
     const { status } = c.res;
     // Unmatched paths share one label, so a scan cannot grow the metric without bound.
     const route = status === 404 && c.req.routePath === "/*" ? "unmatched" : c.req.routePath;
-    try {
-      c.res.headers.set("X-Request-Id", requestId);
-    } catch {
-      // A response with immutable headers (e.g. from fetch): copy it once.
-      c.res = new Response(c.res.body, c.res);
-      c.res.headers.set("X-Request-Id", requestId);
+    // Served by @hono/node-server, the Node response is in c.env.outgoing: a header set there is
+    // merged into the answer by writeHead, without turning the response's plain header object
+    // into a Headers instance first (measured: ~6 us of ~45 per POST /votes).
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (outgoing && typeof outgoing.setHeader === "function" && !outgoing.headersSent) {
+      outgoing.setHeader("X-Request-Id", requestId);
+    } else {
+      try {
+        c.res.headers.set("X-Request-Id", requestId);
+      } catch {
+        // A response with immutable headers (e.g. from fetch): copy it once.
+        c.res = new Response(c.res.body, c.res);
+        c.res.headers.set("X-Request-Id", requestId);
+      }
     }
     metrics.observeRequest(c.req.method, route, status, seconds);
     if (c.req.method === "POST" && route === "/votes") {
