@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { Database } from "../lib/db.js";
+import { type Database, openVoteLookup, type VoteLookup, type VoteRow } from "../lib/db.js";
 import type { Deps } from "../lib/deps.js";
 import { sharedDeps } from "../lib/deps.js";
 import { type Handler, handle, json, lazy, voteBody } from "../lib/http.js";
@@ -47,14 +47,26 @@ export function makeGetVote(deps: Deps): Handler {
   });
 }
 
-async function findRecorded(deps: Deps, id: number) {
+const dbDown = (cause: unknown) =>
+  unavailable("database-unavailable", "The vote store cannot be read; retry shortly.", 2, cause);
+
+/** The local-file lookup of each Deps (null: remote database), opened on first use. */
+const lookups = new WeakMap<Deps, VoteLookup | null>();
+
+async function findRecorded(deps: Deps, id: number): Promise<VoteRow | undefined> {
+  let lookup = lookups.get(deps);
+  if (lookup === undefined) {
+    try {
+      lookup = openVoteLookup(deps.config.database) ?? null;
+    } catch (cause) {
+      // Not cached: the next request tries again.
+      throw dbDown(cause);
+    }
+    lookups.set(deps, lookup);
+  }
+  if (lookup) return lookup(id);
   const db = await deps.db().catch((cause) => {
-    throw unavailable(
-      "database-unavailable",
-      "The vote store cannot be read; retry shortly.",
-      2,
-      cause,
-    );
+    throw dbDown(cause);
   });
   return byId(db).get({ id });
 }
