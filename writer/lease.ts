@@ -62,6 +62,11 @@ export class Lease {
 
   async #renew(): Promise<void> {
     if (this.token === 0) return;
+    // Once held() has said false, the writer may have acted on it (gone to standby): a lease
+    // that ran out locally is lost for good, never revived by a late renewal. Otherwise a
+    // writer whose renewal outlived a Redis restart (the key back from the AOF) renewed a
+    // lease it no longer used, for ever, and no writer could take it.
+    if (!this.held()) return this.#drop("the lease ran out before it could be renewed");
     const started = Date.now();
     try {
       const renewed = await scripts.renewLease.run<number>(
@@ -70,6 +75,7 @@ export class Lease {
         [this.value, this.leaseMs],
       );
       if (renewed !== 1) return this.#drop("the lease was taken over or expired");
+      if (!this.held()) return this.#drop("the lease ran out while its renewal was in flight");
       this.#validUntil = started + this.leaseMs * 0.8;
     } catch (error) {
       // Keep trying while the lease may still be ours; held() turns false when it runs out.
