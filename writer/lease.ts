@@ -88,9 +88,13 @@ export class Lease {
   #drop(why: string): void {
     if (this.token === 0) return;
     this.log.warn({ token: this.token }, `lost the writer lease: ${why}`);
+    const value = this.value;
     this.token = 0;
     this.#validUntil = 0;
     clearTimeout(this.#timer);
+    // If the key still holds this writer's value (it ran out only locally), free it now rather
+    // than make every standby wait for its TTL; a no-op when another writer holds it.
+    void scripts.releaseLease.run(this.redis, [this.keys.lease], [value]).catch(() => {});
     this.#lost?.();
   }
 
