@@ -22,6 +22,7 @@ export class Load {
   readonly unexpected: string[] = [];
   networkErrors = 0;
   #paused = false;
+  #inFlight = 0;
   #stopped = false;
   #loops: Promise<void>[] = [];
 
@@ -35,8 +36,10 @@ export class Load {
     for (let i = 0; i < this.clients; i++) this.#loops.push(this.#client(i));
   }
 
-  pause(): void {
+  /** Stops sending; resolves once no request is in flight (its 202, if any, recorded). */
+  async pause(): Promise<void> {
     this.#paused = true;
+    while (this.#inFlight > 0) await sleep(5);
   }
 
   resume(): void {
@@ -56,6 +59,7 @@ export class Load {
         continue;
       }
       const option = OPTIONS[turn++ % OPTIONS.length] as string;
+      this.#inFlight++;
       try {
         const answer = await fetch(`${this.url}/votes`, {
           method: "POST",
@@ -87,6 +91,8 @@ export class Load {
       } catch {
         this.networkErrors++;
         await sleep(50);
+      } finally {
+        this.#inFlight--;
       }
       await sleep(this.pauseMs);
     }

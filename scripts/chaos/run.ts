@@ -277,7 +277,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break;
         }
         case "redis-flush": {
-          load.pause();
+          await load.pause();
           await waitFor(
             async () => (await missing(accepted)).length === 0,
             recoverTimeoutMs,
