@@ -43,7 +43,10 @@ describe("a full queue", () => {
     deps = testDeps(config);
     const submit = makeSubmitVote(deps);
     let writer = await startWriter(config);
-    await eventually(async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1);
+    await eventually(
+      async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1,
+      20_000,
+    );
     await writer.stop();
 
     const accepted: number[] = [];
@@ -62,7 +65,7 @@ describe("a full queue", () => {
     expect(await deps.redis().client.xlen(deps.keys.stream)).toBe(5);
 
     writer = await startWriter(config);
-    await eventually(async () => (await sqliteVotes(config.database.url)).length === 5);
+    await eventually(async () => (await sqliteVotes(config.database.url)).length === 5, 20_000);
     expect((await sqliteVotes(config.database.url)).map((r) => r.id)).toEqual(accepted);
     await eventually(async () => (await submit(postVote("a"))).status === 202);
     await writer.stop();

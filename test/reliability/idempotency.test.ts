@@ -30,7 +30,10 @@ beforeAll(async () => {
   submit = makeSubmitVote(deps);
   // A writer seeds the queue, then stops: every accepted vote stays in the stream to be counted.
   const writer = await startWriter(config);
-  await eventually(async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1);
+  await eventually(
+    async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1,
+    20_000,
+  );
   await writer.stop();
 });
 

@@ -7,7 +7,7 @@
  */
 import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../lib/config.js";
 import {
   eventually,
@@ -18,6 +18,9 @@ import {
 } from "../support/fixtures.js";
 import { RedisServer } from "../support/redisServer.js";
 import { type Api, post, sqliteCounts, sqliteVotes, startApi } from "./helpers.js";
+
+// Waits are bounds, not targets: generous, for a machine busy with other suites.
+vi.setConfig({ testTimeout: 60_000 });
 
 const AOF = ["--appendonly", "yes", "--appendfsync", "always", "--appenddirname", "aof"];
 
@@ -66,6 +69,7 @@ describe("Redis down", () => {
     for (let i = 0; i < 5; i++) accepted.push(await accept(api.url, "a"));
     await eventually(
       async () => (await sqliteVotes(config.database.url)).length === accepted.length,
+      20_000,
     );
 
     await redis.stop("SIGKILL");
@@ -103,6 +107,7 @@ describe("Redis down", () => {
     accepted.push(after);
     await eventually(
       async () => (await sqliteVotes(config.database.url)).length === accepted.length,
+      20_000,
     );
     expect((await sqliteVotes(config.database.url)).map((r) => r.id)).toEqual(accepted);
     await eventually(async () => {
@@ -118,7 +123,7 @@ describe("Redis restarted with AOF", () => {
   it("queued votes survive a kill -9, votes are refused until re-seeded, then ids resume above every id used", async () => {
     const { config, api, redis } = await setUp();
     const recorded = [await accept(api.url, "a"), await accept(api.url, "a")];
-    await eventually(async () => (await sqliteVotes(config.database.url)).length === 2);
+    await eventually(async () => (await sqliteVotes(config.database.url)).length === 2, 20_000);
     await writer?.stop();
     writer = undefined;
     const queued = [await accept(api.url, "b"), await accept(api.url, "b")];
@@ -137,14 +142,14 @@ describe("Redis restarted with AOF", () => {
     const next = await accept(api.url, "c");
     const used = [...recorded, ...queued];
     expect(next).toBeGreaterThan(Math.max(...used));
-    await eventually(async () => (await sqliteVotes(config.database.url)).length === 5);
+    await eventually(async () => (await sqliteVotes(config.database.url)).length === 5, 20_000);
     expect((await sqliteVotes(config.database.url)).map((r) => r.id)).toEqual([...used, next]);
   });
 
   it("an AOF that lost its last writes does not make the counter hand out an id twice", async () => {
     const { config, api, redis } = await setUp();
     const before = [await accept(api.url, "a"), await accept(api.url, "a")];
-    await eventually(async () => (await sqliteVotes(config.database.url)).length === 2);
+    await eventually(async () => (await sqliteVotes(config.database.url)).length === 2, 20_000);
     await writer?.stop();
     writer = undefined;
     // The AOF as it was "one second ago": the votes accepted after this point are its lost tail.
@@ -163,7 +168,7 @@ describe("Redis restarted with AOF", () => {
     writer = await startWriter(config);
     const next = await accept(api.url, "c");
     expect(next).toBeGreaterThan(Math.max(...before, ...lostTail));
-    await eventually(async () => (await sqliteVotes(config.database.url)).length === 3);
+    await eventually(async () => (await sqliteVotes(config.database.url)).length === 3, 20_000);
     expect((await sqliteVotes(config.database.url)).map((r) => r.id)).toEqual([...before, next]);
   });
 });

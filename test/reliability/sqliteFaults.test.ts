@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeSubmitVote } from "../../functions/submitVote.js";
 import type { Config } from "../../lib/config.js";
 import { localPath, openWriterClient } from "../../lib/db.js";
@@ -27,6 +27,9 @@ import {
 } from "../support/fixtures.js";
 import { RedisServer } from "../support/redisServer.js";
 import { sqliteCounts, sqliteVotes } from "./helpers.js";
+
+// Waits are bounds, not targets: generous, for a machine busy with other suites.
+vi.setConfig({ testTimeout: 60_000 });
 
 const has = (command: string, args: string[]) => {
   try {
@@ -71,7 +74,10 @@ beforeEach(async () => {
     await writer.close();
     db.close();
   };
-  await eventually(async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1);
+  await eventually(
+    async () => (await deps.redis().client.hexists(deps.keys.meta, "run")) === 1,
+    20_000,
+  );
 });
 
 afterEach(async () => {
@@ -136,7 +142,7 @@ describe("SQLite faults", () => {
     async () => {
       const path = localPath(config.database.url) as string;
       const first = await queue(["a"]);
-      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1);
+      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1, 20_000);
 
       const lock = await lockDatabase(path);
       const options = ["a", "b", "b"];
@@ -161,7 +167,7 @@ describe("SQLite faults", () => {
     async () => {
       const path = localPath(config.database.url) as string;
       const first = await queue(["a"]);
-      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1);
+      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1, 20_000);
 
       const wal = `${path}-wal`;
       execFileSync("chattr", ["+i", wal]);

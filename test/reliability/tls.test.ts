@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "../../lib/config.js";
 import { ServiceProcess } from "../../scripts/chaos/process.js";
 import {
@@ -20,6 +20,9 @@ import {
 } from "../support/fixtures.js";
 import { freePort, RedisServer } from "../support/redisServer.js";
 import { post, sqliteVotes, startApi } from "./helpers.js";
+
+// Waits are bounds, not targets: generous, for a machine busy with other suites.
+vi.setConfig({ testTimeout: 60_000 });
 
 const certs = mkdtempSync(join(tmpdir(), "votes-tls-"));
 const file = (name: string) => join(certs, name);
@@ -114,7 +117,7 @@ describe("rediss://", () => {
         if (answer.status === 202) id = (await answer.json()).id;
         return id > 0;
       });
-      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1);
+      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1, 20_000);
       expect((await sqliteVotes(config.database.url))[0]).toMatchObject({ id, option: "tls" });
       const totals = await fetch(`${api.url}/votes`);
       expect(totals.headers.get("X-Totals-Source")).toBe("redis");
@@ -171,7 +174,7 @@ describe("rediss://", () => {
         20_000,
         `a 202 from the API process (api: ${apiProcess.tail()} writer: ${writerProcess.tail()})`,
       );
-      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1, 15_000);
+      await eventually(async () => (await sqliteVotes(config.database.url)).length === 1, 20_000);
       expect((await sqliteVotes(config.database.url))[0]).toMatchObject({ id, option: "child" });
     } finally {
       await Promise.all([apiProcess.stop(), writerProcess.stop()]);
