@@ -466,11 +466,27 @@ async function main(): Promise<void> {
   await fillQueue(redis, big, drainSmall.votes);
   const [drainBig, bigWriter] = await drain(redis, big, "writer-big");
   const bigApi = await startApi(big, "api-big");
-  const voteBig = await load(`GET /votes/{id} at ${fmt.int(P.bigRows)} rows`, {
-    base: bigApi.base,
-    method: "GET",
-    path: { idsFrom: 1, idsTo: P.bigRows },
-  });
+  // p99 is sensitive to the moment: both databases measured here, alternating, twice each.
+  const bigRuns: LoadResult[] = [];
+  const smallRuns: LoadResult[] = [];
+  for (let round = 0; round < 2; round++) {
+    bigRuns.push(
+      await load(`GET /votes/{id} at ${fmt.int(P.bigRows)} rows`, {
+        base: bigApi.base,
+        method: "GET",
+        path: { idsFrom: 1, idsTo: P.bigRows },
+      }),
+    );
+    smallRuns.push(
+      await load(`GET /votes/{id} at ${fmt.int(small.rows)} rows`, {
+        base: api.base,
+        method: "GET",
+        path: { idsFrom: small.from, idsTo: small.to },
+      }),
+    );
+  }
+  const voteBig = meanOf(bigRuns);
+  const voteSmall = meanOf(smallRuns);
   await bigWriter.stop();
   writerRss.push(bigWriter.maxPeakMb(), drainBig.writerPeakRssMb);
 
@@ -486,6 +502,7 @@ async function main(): Promise<void> {
     sqliteCeiling: sqlite,
     drain: { empty: drainSmall, big: { ...drainBig, rowsBefore: P.bigRows } },
     getVoteBig: voteBig,
+    getVoteSmall: voteSmall,
     underLoad: lag,
     aof: { everysec: aofEverysec, always: aofAlways },
     memoryReducer: { idleSeconds: P.idle, flagOn: reducedOff, flagOff: reducedOn },
@@ -576,15 +593,15 @@ async function main(): Promise<void> {
     {
       figure: `GET /votes/{id} p99 at ${fmt.int(P.bigRows)} rows`,
       value: fmt.ms(voteBig.p99Ms),
-      ceiling: `${fmt.int(small.rows)} rows ${fmt.ms(vote.p99Ms)}`,
-      ratio: voteBig.p99Ms / vote.p99Ms,
+      ceiling: `${fmt.int(small.rows)} rows ${fmt.ms(voteSmall.p99Ms)}`,
+      ratio: voteBig.p99Ms / voteSmall.p99Ms,
       target: "≤1.2×",
     },
     {
       figure: `  req/s at ${fmt.int(P.bigRows)} rows`,
       value: fmt.rps(voteBig.rps),
-      ceiling: fmt.rps(vote.rps),
-      ratio: voteBig.rps / vote.rps,
+      ceiling: fmt.rps(voteSmall.rps),
+      ratio: voteBig.rps / voteSmall.rps,
     },
     {
       figure: "POST /votes, AOF appendfsync always",
@@ -626,6 +643,7 @@ async function main(): Promise<void> {
 async function cleanup(): Promise<void> {
   await Promise.all(services.map((s) => s.stop("SIGTERM", 5000).catch(() => {})));
   await redisServer.destroy();
+  entries?.remove();
   rmSync(workDir, { recursive: true, force: true });
 }
 

@@ -44,6 +44,7 @@ it("bench --quick runs every phase and saves every figure", { timeout: 240_000 }
     expect(drain.rate).toBeGreaterThan(0);
   }
   expect(results.getVoteBig).toEqual(load);
+  expect(results.getVoteSmall).toEqual(load);
   expect(results.underLoad).toEqual(
     expect.objectContaining({
       post: load,
