@@ -5,10 +5,11 @@
  */
 
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
-import Libsql from "libsql";
 import type { Config } from "./config.js";
 import * as schema from "./schema.js";
 
@@ -61,6 +62,11 @@ export type VoteLookup = (id: number) => VoteRow | undefined;
 export function openVoteLookup(database: Config["database"]): VoteLookup | undefined {
   const path = localPath(database.url);
   if (!path || path === ":memory:") return undefined;
+  // Loaded here, not at import: a function bundle on a remote database never needs the native
+  // driver (the bundle lists it as an external dependency, see scripts/build-functions.ts).
+  const Libsql = createRequire(import.meta.url)("libsql") as typeof import("libsql");
+  // Loaded here, not imported: a bundle for a remote database never needs the native part.
+  const Libsql = createRequire(import.meta.url)("libsql") as typeof import("libsql");
   const connection = new Libsql(path);
   try {
     connection.exec("PRAGMA busy_timeout = 250");
