@@ -6,7 +6,6 @@
 
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
@@ -64,8 +63,6 @@ export function openVoteLookup(database: Config["database"]): VoteLookup | undef
   if (!path || path === ":memory:") return undefined;
   // Loaded here, not at import: a function bundle on a remote database never needs the native
   // driver (the bundle lists it as an external dependency, see scripts/build-functions.ts).
-  const Libsql = createRequire(import.meta.url)("libsql") as typeof import("libsql");
-  // Loaded here, not imported: a bundle for a remote database never needs the native part.
   const Libsql = createRequire(import.meta.url)("libsql") as typeof import("libsql");
   const connection = new Libsql(path);
   try {
