@@ -633,7 +633,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(
     dir,
-    `${quick ? "quick" : "full"}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+    `${quick ? "quick" : "full"}-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.json`,
   );
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`\n${table}\n\nraw results: ${file}\n`);

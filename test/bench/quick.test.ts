@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 
@@ -25,9 +25,12 @@ it("bench --quick runs every phase and saves every figure", { timeout: 240_000 }
     child.on("exit", resolve);
   });
   expect(code, output.join("")).toBe(0);
-  const created = readdirSync(RESULTS).filter((f) => !before.has(f) && f.startsWith("quick-"));
-  expect(created).toHaveLength(1);
-  const results = JSON.parse(readFileSync(join(RESULTS, created[0] as string), "utf8"));
+  // The file this run wrote (another run, e.g. a concurrent npm test, may write its own).
+  const file = /raw results: (\S+\.json)/.exec(output.join(""))?.[1];
+  expect(file, output.join("")).toBeDefined();
+  expect(before.has(basename(file as string))).toBe(false);
+  expect(dirname(file as string)).toBe(RESULTS);
+  const results = JSON.parse(readFileSync(file as string, "utf8"));
   const load = expect.objectContaining({
     rps: expect.any(Number),
     p50Ms: expect.any(Number),
