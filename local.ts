@@ -104,9 +104,11 @@ function serveOne(config: Config): void {
   server.on("listening", () => {
     deps.log.info({ url: `http://${config.host}:${config.port}` }, "API listening");
   });
+  // Stop taking connections, let requests in flight finish (at most 5 s), then close clients.
   const stop = () => {
-    server.close();
-    void deps.close().then(() => process.exit(0));
+    const done = () => void deps.close().then(() => process.exit(0));
+    server.close(done);
+    setTimeout(done, 5000).unref();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
