@@ -31,6 +31,11 @@ export function redisOptions(config: Config["redis"], role: RedisRole): RedisOpt
     // which legitimately hears nothing for WRITER_BLOCK_MS.
     ...(role === "writer-blocking" ? {} : { socketTimeout: timeout }),
     enableOfflineQueue: true,
+    // A submit that Redis ran just before the connection dropped must not run again on the new
+    // one (a second vote nobody holds an id for): the API answers 503 instead, and a client
+    // retrying with its Idempotency-Key gets the first vote. The writer's commands are
+    // idempotent (absolute totals, XACK, reads whose deliveries stay pending), so it resends.
+    autoResendUnfulfilledCommands: role !== "api",
     enableAutoPipelining: role === "api",
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 5), 1000),
     connectionName: `votes-${role}`,
