@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --quick` completes and writes a results file with every figure. Nothing is
- * asserted about speed (that is what the full bench and docs/performance.md are for).
+ * asserted about speed (that is what the full bench and the README's Performance section are for).
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
