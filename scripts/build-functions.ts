@@ -387,7 +387,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
     process.stdout.write("installed each folder's dependencies: upload the folders as they are\n");
   } else {
     process.stdout.write(
-      "upload a folder after `npm install --omit=dev` in it (or build with --install); see "Deploying" in README.md\n",
+      "upload a folder after `npm install --omit=dev` in it (or build with --install); see Deploying in README.md\n",
     );
   }
 }
