@@ -2,7 +2,9 @@
  * The API's bodies as zod schemas: what a client sends (lib/validation.ts parses votes with
  * these) and what the service answers. lib/openapi.ts turns the same schemas into openapi.json.
  */
+
 import * as z from "zod";
+import { PROBLEM_TITLES, type ProblemStatus, problemType } from "./problem.js";
 
 /** Longest option, in Unicode code points after NFC normalisation. */
 export const MAX_OPTION_LENGTH = 64;
@@ -89,24 +91,10 @@ export const ready = z
 
 export const health = z.strictObject({ status: z.literal("ok") }).meta({ id: "Health" });
 
-/** Titles by status, as lib/problem.ts renders them. */
-export const PROBLEM_TITLES = {
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  422: "Unprocessable Content",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-} as const;
-
-export type ProblemStatus = keyof typeof PROBLEM_TITLES;
-
 /** An `application/problem+json` body (RFC 9457) of one status, with the reasons it can carry. */
 export function problem(status: ProblemStatus, reasons: readonly [string, ...string[]]) {
   return z.strictObject({
-    type: z.enum(reasons.map((r) => `urn:votes:problem:${r}`) as [string, ...string[]]),
+    type: z.enum(reasons.map(problemType) as [string, ...string[]]),
     title: z.literal(PROBLEM_TITLES[status]),
     status: z.literal(status),
     detail: z.string().meta({ description: "For people: what went wrong and what to do." }),

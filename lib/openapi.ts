@@ -6,16 +6,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import * as z from "zod";
-import {
-  health,
-  notReady,
-  type ProblemStatus,
-  problem,
-  ready,
-  totals,
-  vote,
-  voteRequest,
-} from "./apiSchemas.js";
+import { health, notReady, problem, ready, totals, vote, voteRequest } from "./apiSchemas.js";
+import type { ProblemStatus } from "./problem.js";
 
 type JsonSchema = Record<string, unknown>;
 

@@ -3,7 +3,8 @@
  * `application/problem+json` body (RFC 9457) with `type`, `title`, `status` and `detail`.
  */
 
-const TITLES: Record<number, string> = {
+/** Titles by status; the OpenAPI schemas (lib/apiSchemas.ts) document the same ones. */
+export const PROBLEM_TITLES = {
   400: "Bad Request",
   404: "Not Found",
   405: "Method Not Allowed",
@@ -12,7 +13,12 @@ const TITLES: Record<number, string> = {
   422: "Unprocessable Content",
   500: "Internal Server Error",
   503: "Service Unavailable",
-};
+} as const;
+
+export type ProblemStatus = keyof typeof PROBLEM_TITLES;
+
+/** The `type` URI of a problem with this reason. */
+export const problemType = (reason: string) => `urn:votes:problem:${reason}`;
 
 export interface ProblemOptions {
   /** A short machine-readable reason, used in `type` and in metrics labels. */
@@ -67,8 +73,8 @@ export function problemResponse(error: unknown): Response {
           reason: "internal",
         });
   const body = {
-    type: `urn:votes:problem:${problem.reason}`,
-    title: TITLES[problem.status] ?? "Error",
+    type: problemType(problem.reason),
+    title: PROBLEM_TITLES[problem.status as ProblemStatus] ?? "Error",
     status: problem.status,
     detail: problem.message,
   };
