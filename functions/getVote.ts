@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { type Database, openVoteLookup, type VoteLookup, type VoteRow } from "../lib/db.js";
 import type { Deps } from "../lib/deps.js";
 import { sharedDeps } from "../lib/deps.js";
-import { type Handler, handle, json, lazy, voteBody } from "../lib/http.js";
+import { type Handler, handle, json, lastPathSegment, lazy, voteBody } from "../lib/http.js";
 import { HttpProblem, methodNotAllowed, notFound, unavailable } from "../lib/problem.js";
 import { findQueued } from "../lib/queue.js";
 import { votes } from "../lib/schema.js";
@@ -12,8 +12,7 @@ import { parseVoteId } from "../lib/validation.js";
 export function makeGetVote(deps: Deps): Handler {
   return handle(async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
-    const segment = new URL(request.url).pathname.split("/").filter(Boolean).pop() ?? "";
-    const id = parseVoteId(segment);
+    const id = parseVoteId(lastPathSegment(request.url));
     // SQLite first: a vote found there is recorded, whatever the stream still holds, and most
     // lookups end here without a Redis round trip. One not found may be queued; one written in
     // the meantime left the stream only after its commit, so SQLite is asked again before a 404.

@@ -71,7 +71,7 @@ export function openVoteLookup(database: Config["database"]): VoteLookup | undef
       .prepare("SELECT id, option, created_at FROM votes WHERE id = ?")
       .raw(true);
     return (id) => {
-      const row = statement.get(id) as [number, string, number] | undefined;
+      const row = statement.get([id]) as [number, string, number] | undefined;
       return row
         ? { id: Number(row[0]), option: String(row[1]), createdAt: Number(row[2]) }
         : undefined;

