@@ -9,11 +9,12 @@
  * pattern the handler was registered under, so a scan of unknown paths cannot grow the metric.
  */
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
 import type { Logger } from "./logger.js";
 import { type ApiMetrics, reasonOfProblemType } from "./metrics.js";
 import { problemResponse } from "./problem.js";
+import type { Recorder } from "./requestDurations.js";
 
 const SANE_ID = /^[\w.:@/+=-]{1,128}$/;
 
@@ -34,19 +35,21 @@ export type Instrument = (
 ) => RouteHandler;
 
 export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
+  // Fixed for the life of the process: the logger's level is set once, from LOG_LEVEL.
+  const debug = log.isLevelEnabled("debug");
   const finish = (
     c: Context,
-    label: string | ((c: Context) => string),
+    route: string,
+    record: Recorder,
     started: number,
     response: Response,
   ): Response => {
-    const route = typeof label === "string" ? label : label(c);
     const seconds = (performance.now() - started) / 1000;
-    const requestId = requestIdOf(c.req.header("x-request-id"));
+    const requestId = requestIdOf(requestIdHeader(c));
     const { status } = response;
     const answered = withRequestId(c, response, requestId);
     const method = c.req.method;
-    metrics.observeRequest(method, route, status, seconds);
+    record(method, status, seconds);
     if (method === "POST" && route === "/votes") {
       if (status === 202) metrics.voteAccepted();
       else
@@ -60,34 +63,51 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
     }
     if (status >= 500 && status !== 503) {
       log.error({ requestId, method, path: c.req.path, status }, "request failed");
-    } else if (log.isLevelEnabled("debug")) {
+    } else if (debug) {
       log.debug({ requestId, method, path: c.req.path, status, ms: seconds * 1000 }, "request");
     }
     return answered;
   };
   const failed = (c: Context, error: unknown): Response => {
-    log.error(
-      { err: error, requestId: c.req.header("x-request-id") },
-      "unhandled error in a route",
-    );
+    log.error({ err: error, requestId: requestIdHeader(c) }, "unhandled error in a route");
     return problemResponse(error);
   };
 
-  return (route, handler) => (c) => {
-    const started = performance.now();
-    let result: Response | Promise<Response>;
-    try {
-      result = handler(c);
-    } catch (error) {
-      result = failed(c, error);
-    }
-    return result instanceof Promise
-      ? result.then(
-          (response) => finish(c, route, started, response),
-          (error) => finish(c, route, started, failed(c, error)),
-        )
-      : finish(c, route, started, result);
+  return (route, handler) => {
+    // A fixed label's recorder is found once, here; one that depends on the request, per request.
+    const fixed = typeof route === "string" ? metrics.route(route) : undefined;
+    return (c) => {
+      const started = performance.now();
+      const label = typeof route === "string" ? route : route(c);
+      const record = fixed ?? metrics.route(label);
+      let result: Response | Promise<Response>;
+      try {
+        result = handler(c);
+      } catch (error) {
+        result = failed(c, error);
+      }
+      return result instanceof Promise
+        ? result.then(
+            (response) => finish(c, label, record, started, response),
+            (error) => finish(c, label, record, started, failed(c, error)),
+          )
+        : finish(c, label, record, started, result);
+    };
   };
+}
+
+/**
+ * The request's `X-Request-Id`. Served by @hono/node-server, read from Node's raw header list:
+ * `c.req.header()` would first build Node's header object and a Headers wrapper for it.
+ */
+function requestIdHeader(c: Context): string | undefined {
+  const raw = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.rawHeaders;
+  if (!Array.isArray(raw)) return c.req.header("x-request-id");
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 12 && name.toLowerCase() === "x-request-id") return raw[i + 1];
+  }
+  return undefined;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Keys } from "./keys.js";
 import type { RedisConnection } from "./redis.js";
+import { type Recorder, RequestDurations } from "./requestDurations.js";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -94,8 +95,8 @@ export function reasonOfProblemType(type: unknown): string {
 
 export interface ApiMetrics {
   readonly registry: Registry;
-  /** One finished request: `route` is the matched pattern (e.g. `/votes/:id`). */
-  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** The request-duration recorder of one matched route pattern (e.g. `/votes/:id`). */
+  route(route: string): Recorder;
   voteAccepted(): void;
   voteRejected(reason: string): void;
   /** The Prometheus text, with the queue gauges sampled now. */
@@ -107,14 +108,11 @@ export function createApiMetrics(redis: () => RedisConnection, keys: Keys): ApiM
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   const queue = new QueueGauges(registry, redis, keys);
-  const duration = new Histogram({
-    name: "http_request_duration_seconds",
-    help: "Time to answer an HTTP request, by method, matched route and status",
-    labelNames: ["method", "route", "status"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers,
-  });
-  const children = new Map<string, { observe(value: number): void }>();
+  const durations = new RequestDurations(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request, by method, matched route and status",
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
   const accepted = new Counter({
     name: "votes_accepted_total",
     help: "Votes answered 202 (queued), idempotent replays included",
@@ -128,22 +126,13 @@ export function createApiMetrics(redis: () => RedisConnection, keys: Keys): ApiM
   });
   return {
     registry,
-    observeRequest: (method, route, status, seconds) => {
-      // The labelled child, looked up once per (method, route, status): prom-client's own
-      // label hashing costs more than the rest of the request's instrumentation.
-      const key = `${method} ${route} ${status}`;
-      let child = children.get(key);
-      if (!child) {
-        child = duration.labels(method, route, String(status));
-        children.set(key, child);
-      }
-      child.observe(seconds);
-    },
+    route: (route) => durations.route(route),
     voteAccepted: () => accepted.inc(),
     voteRejected: (reason) => rejected.inc({ reason }),
     render: async () => {
       await queue.refresh();
-      return registry.metrics();
+      const text = await registry.metrics();
+      return `${text.endsWith("\n") ? text : `${text}\n`}\n${durations.render()}`;
     },
   };
 }
