@@ -10,6 +10,7 @@ import { parseVoteId } from "../lib/validation.js";
 
 /** `GET /votes/{id}`: the vote, `queued` while in the stream, `recorded` once in SQLite. */
 export function makeGetVote(deps: Deps): Handler {
+  const findRecorded = recordedVotes(deps);
   return handle(async (request) => {
     if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
     const id = parseVoteId(lastPathSegment(request.url));
@@ -17,17 +18,23 @@ export function makeGetVote(deps: Deps): Handler {
     // lookups end here without a Redis round trip. One not found may be queued; one written in
     // the meantime left the stream only after its commit, so SQLite is asked again before a 404.
     let dbError: HttpProblem | undefined;
-    const recorded = async () => {
+    const keep = (error: unknown): undefined => {
+      if (!(error instanceof HttpProblem)) throw error;
+      dbError = error;
+      return undefined;
+    };
+    // A local file answers synchronously: no await (and no event-loop tick) on that path.
+    const recorded = (): Found => {
       if (dbError) return undefined;
       try {
-        return await findRecorded(deps, id);
+        const found = findRecorded(id);
+        return found instanceof Promise ? found.catch(keep) : found;
       } catch (error) {
-        if (!(error instanceof HttpProblem)) throw error;
-        dbError = error;
-        return undefined;
+        return keep(error);
       }
     };
-    const row = await recorded();
+    const first = recorded();
+    const row = first instanceof Promise ? await first : first;
     if (row) return json(voteBody(row, "recorded"));
     let redisError: HttpProblem | undefined;
     try {
@@ -46,28 +53,34 @@ export function makeGetVote(deps: Deps): Handler {
   });
 }
 
+type Found = VoteRow | undefined | Promise<VoteRow | undefined>;
+
 const dbDown = (cause: unknown) =>
   unavailable("database-unavailable", "The vote store cannot be read; retry shortly.", 2, cause);
 
-/** The local-file lookup of each Deps (null: remote database), opened on first use. */
-const lookups = new WeakMap<Deps, VoteLookup | null>();
-
-async function findRecorded(deps: Deps, id: number): Promise<VoteRow | undefined> {
-  let lookup = lookups.get(deps);
-  if (lookup === undefined) {
-    try {
-      lookup = openVoteLookup(deps.config.database) ?? null;
-    } catch (cause) {
-      // Not cached: the next request tries again.
-      throw dbDown(cause);
+/**
+ * The lookup of recorded votes: a local file's is synchronous (lib/db.ts, opened on first use;
+ * not kept when opening fails, so the next request tries again); a remote database's goes
+ * through the Drizzle client. Failures throw the contract's 503.
+ */
+function recordedVotes(deps: Deps): (id: number) => Found {
+  let lookup: VoteLookup | null | undefined;
+  return (id) => {
+    if (lookup === undefined) {
+      try {
+        lookup = openVoteLookup(deps.config.database) ?? null;
+      } catch (cause) {
+        throw dbDown(cause);
+      }
     }
-    lookups.set(deps, lookup);
-  }
-  if (lookup) return lookup(id);
-  const db = await deps.db().catch((cause) => {
-    throw dbDown(cause);
-  });
-  return byId(db).get({ id });
+    if (lookup) return lookup(id);
+    return deps.db().then(
+      (db) => byId(db).get({ id }),
+      (cause) => {
+        throw dbDown(cause);
+      },
+    );
+  };
 }
 
 /** The lookup, built and prepared once per database client rather than once per request. */
