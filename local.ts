@@ -23,6 +23,9 @@ import { buildOpenApi } from "./lib/openapi.js";
 import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
 import { checkReadiness } from "./lib/readiness.js";
 
+/** The functions put `X-Request-Id` on their responses themselves (lib/http.ts `handle`). */
+const FUNCTION = { setsRequestId: true };
+
 export function createApp(deps: Deps): Hono {
   const submitVote = makeSubmitVote(deps);
   const getTotals = makeGetTotals(deps);
@@ -33,15 +36,15 @@ export function createApp(deps: Deps): Hono {
 
   app.post(
     "/votes",
-    route("/votes", (c) => submitVote(c.req.raw)),
+    route("/votes", (c) => submitVote(c.req.raw), FUNCTION),
   );
   app.get(
     "/votes",
-    route("/votes", (c) => getTotals(c.req.raw)),
+    route("/votes", (c) => getTotals(c.req.raw), FUNCTION),
   );
   app.get(
     "/votes/:id",
-    route("/votes/:id", (c) => getVote(c.req.raw)),
+    route("/votes/:id", (c) => getVote(c.req.raw), FUNCTION),
   );
 
   app.get(

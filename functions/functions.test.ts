@@ -114,6 +114,25 @@ describe("the functions, called with a Request", () => {
     expect((await d.getVote(d.get("/votes/0"))).status).toBe(400);
   });
 
+  it("each function echoes a sane X-Request-Id, on errors too, and makes one up otherwise", async () => {
+    const withId = (path: string, id: string, method = "GET") =>
+      new Request(`http://votes.test${path}`, { method, headers: { "X-Request-Id": id } });
+    const answers = [
+      await d.getTotals(withId("/votes", "totals-1")),
+      await d.getVote(withId("/votes/999999999", "vote-404")),
+      await d.submitVote(withId("/votes", "post-415", "POST")),
+    ];
+    expect(answers.map((r) => [r.status, r.headers.get("x-request-id")])).toEqual([
+      [200, "totals-1"],
+      [404, "vote-404"],
+      [415, "post-415"],
+    ]);
+    const fresh = await d.getVote(d.get("/votes/999999999"));
+    expect(fresh.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const insane = await d.getTotals(withId("/votes", "bad id\twith tab"));
+    expect(insane.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("each function answers 405 with Allow for a wrong method", async () => {
     const del = (path: string) => new Request(`http://votes.test${path}`, { method: "DELETE" });
     const responses = [

@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { type Database, openVoteLookup, type VoteLookup, type VoteRow } from "../lib/db.js";
 import type { Deps } from "../lib/deps.js";
 import { sharedDeps } from "../lib/deps.js";
-import { type Handler, handle, json, lastPathSegment, lazy, voteBody } from "../lib/http.js";
+import { type Handler, handle, lastPathSegment, lazy, voteBody } from "../lib/http.js";
 import { HttpProblem, methodNotAllowed, notFound, unavailable } from "../lib/problem.js";
 import { findQueued } from "../lib/queue.js";
 import { votes } from "../lib/schema.js";
@@ -11,7 +11,7 @@ import { parseVoteId } from "../lib/validation.js";
 /** `GET /votes/{id}`: the vote, `queued` while in the stream, `recorded` once in SQLite. */
 export function makeGetVote(deps: Deps): Handler {
   const findRecorded = recordedVotes(deps);
-  return handle(async (request) => {
+  return handle(async (request, reply) => {
     if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
     const id = parseVoteId(lastPathSegment(request.url));
     // SQLite first: a vote found there is recorded, whatever the stream still holds, and most
@@ -35,17 +35,17 @@ export function makeGetVote(deps: Deps): Handler {
     };
     const first = recorded();
     const row = first instanceof Promise ? await first : first;
-    if (row) return json(voteBody(row, "recorded"));
+    if (row) return reply.json(voteBody(row, "recorded"));
     let redisError: HttpProblem | undefined;
     try {
       const queued = await findQueued(deps, id);
-      if (queued) return json(voteBody(queued, "queued"));
+      if (queued) return reply.json(voteBody(queued, "queued"));
     } catch (error) {
       if (!(error instanceof HttpProblem)) throw error;
       redisError = error;
     }
     const written = await recorded();
-    if (written) return json(voteBody(written, "recorded"));
+    if (written) return reply.json(voteBody(written, "recorded"));
     if (dbError) throw dbError;
     // Without Redis, an id missing from SQLite may still be queued: that is not a 404.
     if (redisError) throw redisError;

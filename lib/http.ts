@@ -4,6 +4,7 @@
  */
 import { problemResponse } from "./problem.js";
 import type { Vote } from "./queue.js";
+import { REQUEST_ID_HEADER, requestIdFor } from "./requestId.js";
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -56,17 +57,34 @@ export function voteBody(vote: Vote, status: "queued" | "recorded") {
   };
 }
 
-/** Wraps a handler so that every thrown error is rendered by the one renderer. */
+/** The response helpers of one request: each response carries the request's `X-Request-Id`. */
+export interface Reply {
+  readonly requestId: string;
+  json(body: unknown, status?: number, headers?: Record<string, string>): Response;
+}
+
+/**
+ * Wraps a handler: gives it the request's {@link Reply}, and renders every error it throws with
+ * the one renderer. The request id goes into each response's headers when the response is
+ * built: adding it afterwards (a Headers instance, or `setHeader` on Node's response) cost
+ * about 3.5 us of a 35 us `GET /votes/{id}` on @hono/node-server.
+ */
 export function handle(
-  work: (request: Request) => Promise<Response>,
+  work: (request: Request, reply: Reply) => Promise<Response>,
   onError?: (error: unknown, request: Request) => void,
 ): Handler {
   return async (request) => {
+    const requestId = requestIdFor(request);
+    const reply: Reply = {
+      requestId,
+      json: (body, status, headers) =>
+        json(body, status, { ...headers, [REQUEST_ID_HEADER]: requestId }),
+    };
     try {
-      return await work(request);
+      return await work(request, reply);
     } catch (error) {
       onError?.(error, request);
-      return problemResponse(error);
+      return problemResponse(error, { [REQUEST_ID_HEADER]: requestId });
     }
   };
 }

@@ -8,20 +8,13 @@
  * 5 us of a 20 us request (measured with the bench's bare server). The route label is the
  * pattern the handler was registered under, so a scan of unknown paths cannot grow the metric.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "hono";
 import type { Logger } from "./logger.js";
 import { type ApiMetrics, reasonOfProblemType } from "./metrics.js";
 import { problemResponse } from "./problem.js";
 import type { Recorder } from "./requestDurations.js";
-
-const SANE_ID = /^[\w.:@/+=-]{1,128}$/;
-
-/** The client's request id if it is short and printable, else a new one. */
-export function requestIdOf(header: string | undefined): string {
-  return header !== undefined && SANE_ID.test(header) ? header : randomUUID();
-}
+import { KNOWN_REQUEST_ID, requestIdOf } from "./requestId.js";
 
 export type RouteHandler = (c: Context) => Response | Promise<Response>;
 
@@ -32,7 +25,16 @@ export type RouteHandler = (c: Context) => Response | Promise<Response>;
 export type Instrument = (
   route: string | ((c: Context) => string),
   handler: RouteHandler,
+  options?: RouteOptions,
 ) => RouteHandler;
+
+export interface RouteOptions {
+  /**
+   * The handler puts `X-Request-Id` on its responses itself (the functions do, through
+   * lib/http.ts `handle`); otherwise it is added here.
+   */
+  setsRequestId?: boolean;
+}
 
 export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
   // Fixed for the life of the process: the logger's level is set once, from LOG_LEVEL.
@@ -41,13 +43,14 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
     c: Context,
     route: string,
     record: Recorder,
+    setsRequestId: boolean,
+    requestId: string,
     started: number,
     response: Response,
   ): Response => {
     const seconds = (performance.now() - started) / 1000;
-    const requestId = requestIdOf(requestIdHeader(c));
     const { status } = response;
-    const answered = withRequestId(c, response, requestId);
+    const answered = setsRequestId ? response : withRequestId(c, response, requestId);
     const method = c.req.method;
     record(method, status, seconds);
     if (method === "POST" && route === "/votes") {
@@ -68,30 +71,36 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
     }
     return answered;
   };
-  const failed = (c: Context, error: unknown): Response => {
-    log.error({ err: error, requestId: requestIdHeader(c) }, "unhandled error in a route");
+  const failed = (error: unknown, requestId: string): Response => {
+    log.error({ err: error, requestId }, "unhandled error in a route");
     return problemResponse(error);
   };
 
-  return (route, handler) => {
+  return (route, handler, options = {}) => {
+    const setsRequestId = options.setsRequestId === true;
     // A fixed label's recorder is found once, here; one that depends on the request, per request.
     const fixed = typeof route === "string" ? metrics.route(route) : undefined;
     return (c) => {
       const started = performance.now();
       const label = typeof route === "string" ? route : route(c);
       const record = fixed ?? metrics.route(label);
+      const requestId = requestIdOf(requestIdHeader(c));
+      // The function puts it on its responses, built with it (lib/http.ts).
+      if (setsRequestId)
+        (c.req.raw as { [KNOWN_REQUEST_ID]?: string })[KNOWN_REQUEST_ID] = requestId;
       let result: Response | Promise<Response>;
       try {
         result = handler(c);
       } catch (error) {
-        result = failed(c, error);
+        result = failed(error, requestId);
       }
       return result instanceof Promise
         ? result.then(
-            (response) => finish(c, label, record, started, response),
-            (error) => finish(c, label, record, started, failed(c, error)),
+            (response) => finish(c, label, record, setsRequestId, requestId, started, response),
+            (error) =>
+              finish(c, label, record, false, requestId, started, failed(error, requestId)),
           )
-        : finish(c, label, record, started, result);
+        : finish(c, label, record, setsRequestId, requestId, started, result);
     };
   };
 }

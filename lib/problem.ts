@@ -65,7 +65,7 @@ export const unavailable = (
   });
 
 /** Renders any thrown value as problem+json; unknown errors become a bare 500, never a stack. */
-export function problemResponse(error: unknown): Response {
+export function problemResponse(error: unknown, headers: Record<string, string> = {}): Response {
   const problem =
     error instanceof HttpProblem
       ? error
@@ -84,6 +84,7 @@ export function problemResponse(error: unknown): Response {
       "Content-Type": "application/problem+json",
       "Cache-Control": "no-store",
       ...problem.headers,
+      ...headers,
     },
   });
 }
