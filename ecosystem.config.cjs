@@ -71,8 +71,8 @@ if (startRedis) {
     kill_timeout: 10_000,
   });
 }
-// An idle server started without it serves far fewer requests per second for its whole life.
-apps.push(node("api", "local.ts", ["--no-memory-reducer"]));
+// The API's V8 flags: lib/nodeFlags.ts says why (a test keeps this list equal to that one).
+apps.push(node("api", "local.ts", ["--max-semi-space-size=4", "--no-memory-reducer"]));
 apps.push(node("writer", "writer/main.ts"));
 
 module.exports = { apps };

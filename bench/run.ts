@@ -17,6 +17,7 @@ import { loadConfig } from "../lib/config.js";
 import { drizzleOf } from "../lib/db.js";
 import { keysFor } from "../lib/keys.js";
 import { MIGRATIONS_FOLDER } from "../lib/migrations.js";
+import { API_NODE_FLAGS } from "../lib/nodeFlags.js";
 import { freePort, RedisServer } from "../test/support/redisServer.js";
 import { bigDatabase, copyOf } from "./bigDb.js";
 import { type Entries, prepareEntries } from "./build.js";
@@ -49,7 +50,9 @@ const P = quick
 const CONNECTIONS = 50;
 const PROCESSES = Number(process.env.BENCH_WEB_CONCURRENCY ?? 2);
 /** How the API and the bare server are started (the flags of `npm run local`). */
-const API_FLAGS = ["--max-semi-space-size=4"];
+const API_FLAGS: readonly string[] = API_NODE_FLAGS;
+/** The same without `--no-memory-reducer`, for the memory-reducer check. */
+const REDUCER_ON_FLAGS = API_FLAGS.filter((flag) => flag !== "--no-memory-reducer");
 const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 const BODIES = ["option1", "option2", "option3", "option4"].map((o) =>
   JSON.stringify({ option: o }),
@@ -292,6 +295,22 @@ function meanOf(runs: LoadResult[]): LoadResult {
   };
 }
 
+/**
+ * A ceiling and the service measured in turn, twice each (ceiling, service, ceiling, service),
+ * each figure the mean of its two runs: a noisy moment of the shared machine then weighs on both.
+ */
+async function alternating(
+  ceiling: [string, LoadTarget],
+  service: [string, LoadTarget],
+): Promise<[LoadResult, LoadResult]> {
+  const runs: [LoadResult[], LoadResult[]] = [[], []];
+  for (let round = 0; round < 2; round++) {
+    runs[0].push(await load(...ceiling));
+    runs[1].push(await load(...service));
+  }
+  return [meanOf(runs[0]), meanOf(runs[1])];
+}
+
 async function waitDrained(redis: Redis, d: Deployment, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await redis.xlen(keysFor(d.prefix).stream)) > 0) {
@@ -338,27 +357,19 @@ async function main(): Promise<void> {
   const bare = await startApi(main, "bare", API_FLAGS, "bare");
   await waitHttp(`${api.base}/readyz`);
 
-  log("HTTP: bare Hono route vs the service");
-  const bareTotals = await load("bare GET /votes", {
-    base: bare.base,
-    method: "GET",
-    path: "/votes",
-  });
-  const totals = await load("GET /votes", { base: api.base, method: "GET", path: "/votes" });
-  const barePost = await load("bare POST /votes", {
-    base: bare.base,
-    method: "POST",
-    path: "/votes",
-    bodies: BODIES,
-  });
+  log("HTTP: bare Hono route vs the service, alternating, twice each");
+  const totalsPath = { method: "GET", path: "/votes" } as const;
+  const [bareTotals, totals] = await alternating(
+    ["bare GET /votes", { base: bare.base, ...totalsPath }],
+    ["GET /votes", { base: api.base, ...totalsPath }],
+  );
   await writer.stop();
   const writerRss = [writer.maxPeakMb()];
-  const post = await load("POST /votes (writer stopped)", {
-    base: api.base,
-    method: "POST",
-    path: "/votes",
-    bodies: BODIES,
-  });
+  const postPath = { method: "POST", path: "/votes", bodies: BODIES } as const;
+  const [barePost, post] = await alternating(
+    ["bare POST /votes", { base: bare.base, ...postPath }],
+    ["POST /votes (writer stopped)", { base: api.base, ...postPath }],
+  );
 
   log("Redis ceiling: the submit script in a tight loop, no HTTP");
   const redisSingle = await submitLoop(loadConfig(main.env), { seconds: P.ceilingSeconds / 2 });
@@ -386,17 +397,12 @@ async function main(): Promise<void> {
   writer = drainWriter;
   const small = await idRange(main.databaseUrl);
 
-  log(`GET /votes/{id}: random recorded ids 1..${fmt.int(small.to)}`);
-  const bareVote = await load("bare GET /votes/{id}", {
-    base: bare.base,
-    method: "GET",
-    path: { idsFrom: small.from, idsTo: small.to },
-  });
-  const vote = await load("GET /votes/{id}", {
-    base: api.base,
-    method: "GET",
-    path: { idsFrom: small.from, idsTo: small.to },
-  });
+  log(`GET /votes/{id}: random recorded ids 1..${fmt.int(small.to)}, alternating, twice each`);
+  const idsPath = { method: "GET", path: { idsFrom: small.from, idsTo: small.to } } as const;
+  const [bareVote, vote] = await alternating(
+    ["bare GET /votes/{id}", { base: bare.base, ...idsPath }],
+    ["GET /votes/{id}", { base: api.base, ...idsPath }],
+  );
   await bare.service.stop();
 
   log(`writer under load: POST at full speed for ${P.underLoad} s with the writer running`);
@@ -426,8 +432,8 @@ async function main(): Promise<void> {
     `memory reducer: two fresh APIs, idle ${P.idle} s after start, with and without --no-memory-reducer`,
   );
   const [withFlag, withoutFlag] = await Promise.all([
-    startApi(main, "api-flag", [...API_FLAGS, "--no-memory-reducer"]),
-    startApi(main, "api-noflag", API_FLAGS),
+    startApi(main, "api-flag", API_FLAGS),
+    startApi(main, "api-noflag", REDUCER_ON_FLAGS),
   ]);
   await sleep(P.idle * 1000);
   // Alternating, twice each, so that a noisy moment does not favour one of them.

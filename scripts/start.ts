@@ -3,9 +3,11 @@
  * migrate, start a private Redis when none answers locally, then the API and the writer, with
  * labelled logs. Ctrl-C stops it all (the writer finishes its batch and releases its lease).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { loadConfigOrExit } from "../lib/config.js";
+import { API_NODE_FLAGS } from "../lib/nodeFlags.js";
 import { startLocalRedisIfNeeded } from "./localRedis.js";
 
 const config = loadConfigOrExit();
@@ -21,8 +23,8 @@ function label(name: string, child: ChildProcess): void {
   }
 }
 
-function run(name: string, args: string[]): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+function run(name: string, args: string[], nodeFlags: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: process.env,
   });
@@ -80,7 +82,7 @@ try {
 }
 
 run("writer", ["writer/main.ts"]);
-run("api", ["local.ts"]);
+run("api", ["local.ts"], API_NODE_FLAGS);
 process.stdout.write(
   `[start ] API on http://${config.host}:${config.port} — try: curl -X POST http://${config.host}:${config.port}/votes -H 'Content-Type: application/json' -d '{"option":"option1"}'\n`,
 );
