@@ -72,7 +72,13 @@ if (startRedis) {
   });
 }
 // The API's V8 flags: lib/nodeFlags.ts says why (a test keeps this list equal to that one).
-apps.push(node("api", "local.ts", ["--max-semi-space-size=4", "--no-memory-reducer"]));
+apps.push(
+  node("api", "local.ts", [
+    "--max-semi-space-size=4",
+    "--no-memory-reducer",
+    "--heap-growing-percent=100",
+  ]),
+);
 apps.push(node("writer", "writer/main.ts"));
 
 module.exports = { apps };
