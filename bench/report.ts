@@ -16,6 +16,7 @@ export const fmt = {
   ms: (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`,
   mb: (n: number) => `${n.toFixed(0)} MB`,
   int: (n: number) => Math.round(n).toLocaleString("en"),
+  us: (n: number | undefined) => (n === undefined ? "n/a" : `${n.toFixed(1)} µs`),
 };
 
 export function renderTable(rows: Row[]): string {

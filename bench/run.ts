@@ -127,12 +127,26 @@ async function startApi(
 
 const seeded = (line: string) => line.includes("seeded Redis from SQLite");
 
-async function load(name: string, target: LoadTarget, seconds = P.seconds): Promise<LoadResult> {
+/** A load's figures, and the CPU per request of the server's processes when they were given. */
+type Measured = LoadResult & { cpuUsPerRequest?: number };
+
+async function load(
+  name: string,
+  target: LoadTarget,
+  seconds = P.seconds,
+  server?: Service,
+): Promise<Measured> {
   // Unrecorded first: the JIT has compiled the path before the measured seconds start.
   await runLoad(target, { connections: CONNECTIONS, seconds: P.warmup });
-  const result = await runLoad(target, { connections: CONNECTIONS, seconds });
+  const cpuBefore = server?.cpuSeconds();
+  const result: Measured = await runLoad(target, { connections: CONNECTIONS, seconds });
+  if (server && cpuBefore !== undefined && result.requests > 0) {
+    result.cpuUsPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / result.requests;
+  }
+  const cpu =
+    result.cpuUsPerRequest === undefined ? "" : `  CPU ${result.cpuUsPerRequest.toFixed(1)} us/req`;
   log(
-    `  ${name.padEnd(34)} ${fmt.rps(result.rps).padStart(10)}  p50 ${fmt.ms(result.p50Ms)}  p99 ${fmt.ms(result.p99Ms)}  errors ${result.errors}`,
+    `  ${name.padEnd(34)} ${fmt.rps(result.rps).padStart(10)}  p50 ${fmt.ms(result.p50Ms)}  p99 ${fmt.ms(result.p99Ms)}  errors ${result.errors}${cpu}`,
   );
   return result;
 }
@@ -279,11 +293,15 @@ async function underLoad(
   return result;
 }
 
-/** The mean of several runs of the same load (rates and latencies averaged). */
-function meanOf(runs: LoadResult[]): LoadResult {
-  const avg = (pick: (r: LoadResult) => number) =>
+/** The mean of several runs of the same load (rates, latencies and CPU averaged). */
+function meanOf(runs: Measured[]): Measured {
+  const avg = (pick: (r: Measured) => number) =>
     runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const cpu = runs.every((r) => r.cpuUsPerRequest !== undefined)
+    ? { cpuUsPerRequest: avg((r) => r.cpuUsPerRequest ?? 0) }
+    : {};
   return {
+    ...cpu,
     tool: runs[0]?.tool ?? "wrk",
     requests: avg((r) => r.requests),
     seconds: avg((r) => r.seconds),
@@ -300,13 +318,13 @@ function meanOf(runs: LoadResult[]): LoadResult {
  * each figure the mean of its two runs: a noisy moment of the shared machine then weighs on both.
  */
 async function alternating(
-  ceiling: [string, LoadTarget],
-  service: [string, LoadTarget],
-): Promise<[LoadResult, LoadResult]> {
-  const runs: [LoadResult[], LoadResult[]] = [[], []];
+  ceiling: [string, LoadTarget, Service],
+  service: [string, LoadTarget, Service],
+): Promise<[Measured, Measured]> {
+  const runs: [Measured[], Measured[]] = [[], []];
   for (let round = 0; round < 2; round++) {
-    runs[0].push(await load(...ceiling));
-    runs[1].push(await load(...service));
+    runs[0].push(await load(ceiling[0], ceiling[1], P.seconds, ceiling[2]));
+    runs[1].push(await load(service[0], service[1], P.seconds, service[2]));
   }
   return [meanOf(runs[0]), meanOf(runs[1])];
 }
@@ -360,15 +378,15 @@ async function main(): Promise<void> {
   log("HTTP: bare Hono route vs the service, alternating, twice each");
   const totalsPath = { method: "GET", path: "/votes" } as const;
   const [bareTotals, totals] = await alternating(
-    ["bare GET /votes", { base: bare.base, ...totalsPath }],
-    ["GET /votes", { base: api.base, ...totalsPath }],
+    ["bare GET /votes", { base: bare.base, ...totalsPath }, bare.service],
+    ["GET /votes", { base: api.base, ...totalsPath }, api.service],
   );
   await writer.stop();
   const writerRss = [writer.maxPeakMb()];
   const postPath = { method: "POST", path: "/votes", bodies: BODIES } as const;
   const [barePost, post] = await alternating(
-    ["bare POST /votes", { base: bare.base, ...postPath }],
-    ["POST /votes (writer stopped)", { base: api.base, ...postPath }],
+    ["bare POST /votes", { base: bare.base, ...postPath }, bare.service],
+    ["POST /votes (writer stopped)", { base: api.base, ...postPath }, api.service],
   );
 
   log("Redis ceiling: the submit script in a tight loop, no HTTP");
@@ -400,8 +418,8 @@ async function main(): Promise<void> {
   log(`GET /votes/{id}: random recorded ids 1..${fmt.int(small.to)}, alternating, twice each`);
   const idsPath = { method: "GET", path: { idsFrom: small.from, idsTo: small.to } } as const;
   const [bareVote, vote] = await alternating(
-    ["bare GET /votes/{id}", { base: bare.base, ...idsPath }],
-    ["GET /votes/{id}", { base: api.base, ...idsPath }],
+    ["bare GET /votes/{id}", { base: bare.base, ...idsPath }, bare.service],
+    ["GET /votes/{id}", { base: api.base, ...idsPath }, api.service],
   );
   await bare.service.stop();
 
@@ -515,6 +533,16 @@ async function main(): Promise<void> {
     rss: { apiMaxPerProcessMb: apiRss, apiProcessesMb: apiProcesses, writerMaxMb: writerPeak },
   });
 
+  // CPU per request of the service's processes against the bare server's: bare ÷ service, so
+  // that it reads like the throughput ratio (1× would be no cost over the bare route).
+  const cpuRow = (ours: Measured, ceiling: Measured): Row => ({
+    figure: "  CPU per request (API processes)",
+    value: fmt.us(ours.cpuUsPerRequest),
+    ceiling: `bare ${fmt.us(ceiling.cpuUsPerRequest)}`,
+    ...(ours.cpuUsPerRequest && ceiling.cpuUsPerRequest
+      ? { ratio: ceiling.cpuUsPerRequest / ours.cpuUsPerRequest }
+      : {}),
+  });
   const rows: Row[] = [
     {
       figure: "POST /votes (writer stopped)",
@@ -529,6 +557,7 @@ async function main(): Promise<void> {
       ceiling: `bare p99 ${fmt.ms(barePost.p99Ms)}`,
       target: "p99 ≤ 10 ms",
     },
+    cpuRow(post, barePost),
     {
       figure: "  vs Redis ceiling (enqueueVote loop)",
       value: fmt.rps(post.rps),
@@ -553,6 +582,7 @@ async function main(): Promise<void> {
       value: `${fmt.ms(totals.p50Ms)} / ${fmt.ms(totals.p99Ms)} / ${totals.errors}`,
       ceiling: `bare p99 ${fmt.ms(bareTotals.p99Ms)}`,
     },
+    cpuRow(totals, bareTotals),
     {
       figure: "GET /votes/{id}",
       value: fmt.rps(vote.rps),
@@ -565,6 +595,7 @@ async function main(): Promise<void> {
       value: `${fmt.ms(vote.p50Ms)} / ${fmt.ms(vote.p99Ms)} / ${vote.errors}`,
       ceiling: `bare p99 ${fmt.ms(bareVote.p99Ms)}`,
     },
+    cpuRow(vote, bareVote),
     {
       figure: "drain (empty db)",
       value: fmt.rps(drainSmall.rate),

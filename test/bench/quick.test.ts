@@ -39,6 +39,9 @@ it("bench --quick runs every phase and saves every figure", { timeout: 240_000 }
   });
   for (const key of ["bareTotals", "totals", "barePost", "post", "bareVote", "vote"]) {
     expect(results.http[key], key).toEqual(load);
+    // CPU per request of the server's processes: positive, and below a whole second.
+    expect(results.http[key].cpuUsPerRequest, key).toBeGreaterThan(0);
+    expect(results.http[key].cpuUsPerRequest, key).toBeLessThan(1e6);
   }
   expect(results.redisCeiling.rate).toBeGreaterThan(0);
   expect(results.sqliteCeiling.rate).toBeGreaterThan(0);
