@@ -22,6 +22,7 @@ import { createApiMetrics, METRICS_CONTENT_TYPE } from "./lib/metrics.js";
 import { buildOpenApi } from "./lib/openapi.js";
 import { HttpProblem, methodNotAllowed, notFound, problemResponse } from "./lib/problem.js";
 import { checkReadiness } from "./lib/readiness.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "./lib/requestId.js";
 
 /** The functions put `X-Request-Id` on their responses themselves (lib/http.ts `handle`). */
 const FUNCTION = { setsRequestId: true };
@@ -106,7 +107,11 @@ export function createApp(deps: Deps): Hono {
     ),
   );
   // Routes catch and log their own errors (lib/instrument.ts); this is the last resort.
-  app.onError((error) => problemResponse(error));
+  app.onError((error, c) => {
+    const requestId = requestIdOf(c.req.header("x-request-id"));
+    deps.log.error({ err: error, requestId }, "unhandled error outside a route");
+    return problemResponse(error, { [REQUEST_ID_HEADER]: requestId });
+  });
   return app;
 }
 

@@ -293,7 +293,7 @@ async function underLoad(
   return result;
 }
 
-/** The mean of several runs of the same load (rates, latencies and CPU averaged). */
+/** Several runs of the same load as one: rates, latencies and CPU averaged, errors summed. */
 function meanOf(runs: Measured[]): Measured {
   const avg = (pick: (r: Measured) => number) =>
     runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;

@@ -23,7 +23,7 @@ export function makeGetVote(deps: Deps): Handler {
       dbError = error;
       return undefined;
     };
-    // A local file answers synchronously: no await (and no event-loop tick) on that path.
+    // A local file answers synchronously: that path awaits no promise of its own.
     const recorded = (): Found => {
       if (dbError) return undefined;
       try {
@@ -61,7 +61,8 @@ const dbDown = (cause: unknown) =>
 /**
  * The lookup of recorded votes: a local file's is synchronous (lib/db.ts, opened on first use;
  * not kept when opening fails, so the next request tries again); a remote database's goes
- * through the Drizzle client. Failures throw the contract's 503.
+ * through the Drizzle client. A file or client that cannot be opened throws the contract's 503;
+ * a failing query is a 500, as any unexpected error.
  */
 function recordedVotes(deps: Deps): (id: number) => Found {
   let lookup: VoteLookup | null | undefined;

@@ -47,6 +47,8 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
     requestId: string,
     started: number,
     response: Response,
+    /** The error behind this response was logged already (by `failed`). */
+    logged = false,
   ): Response => {
     const seconds = (performance.now() - started) / 1000;
     const { status } = response;
@@ -65,7 +67,7 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
           );
     }
     if (status >= 500 && status !== 503) {
-      log.error({ requestId, method, path: c.req.path, status }, "request failed");
+      if (!logged) log.error({ requestId, method, path: c.req.path, status }, "request failed");
     } else if (debug) {
       log.debug({ requestId, method, path: c.req.path, status, ms: seconds * 1000 }, "request");
     }
@@ -88,17 +90,19 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
       // The function puts it on its responses, built with it (lib/http.ts).
       if (setsRequestId)
         (c.req.raw as { [KNOWN_REQUEST_ID]?: string })[KNOWN_REQUEST_ID] = requestId;
+      // A handler that throws gets our problem response, which carries no request id yet.
+      const onError = (error: unknown) =>
+        finish(c, label, record, false, requestId, started, failed(error, requestId), true);
       let result: Response | Promise<Response>;
       try {
         result = handler(c);
       } catch (error) {
-        result = failed(error, requestId);
+        return onError(error);
       }
       return result instanceof Promise
         ? result.then(
             (response) => finish(c, label, record, setsRequestId, requestId, started, response),
-            (error) =>
-              finish(c, label, record, false, requestId, started, failed(error, requestId)),
+            onError,
           )
         : finish(c, label, record, setsRequestId, requestId, started, result);
     };
@@ -112,11 +116,15 @@ export function createInstrument(metrics: ApiMetrics, log: Logger): Instrument {
 function requestIdHeader(c: Context): string | undefined {
   const raw = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.rawHeaders;
   if (!Array.isArray(raw)) return c.req.header("x-request-id");
+  let value: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
-    if (name.length === 12 && name.toLowerCase() === "x-request-id") return raw[i + 1];
+    if (name.length === 12 && name.toLowerCase() === "x-request-id") {
+      // Repeated, joined the way Node and Headers join it (which then fails the sanity check).
+      value = value === undefined ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+    }
   }
-  return undefined;
+  return value;
 }
 
 /**
