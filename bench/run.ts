@@ -313,18 +313,18 @@ function meanOf(runs: Measured[]): Measured {
   };
 }
 
+/** A load to measure: its name, its target and, for CPU per request, the server's processes. */
+type Measurement = [name: string, target: LoadTarget, server?: Service];
+
 /**
- * A ceiling and the service measured in turn, twice each (ceiling, service, ceiling, service),
- * each figure the mean of its two runs: a noisy moment of the shared machine then weighs on both.
+ * Two loads measured in turn, twice each (first, second, first, second), each figure the mean of
+ * its two runs: a noisy moment of the shared machine then weighs on both.
  */
-async function alternating(
-  ceiling: [string, LoadTarget, Service],
-  service: [string, LoadTarget, Service],
-): Promise<[Measured, Measured]> {
+async function alternating(first: Measurement, second: Measurement): Promise<[Measured, Measured]> {
   const runs: [Measured[], Measured[]] = [[], []];
   for (let round = 0; round < 2; round++) {
-    runs[0].push(await load(ceiling[0], ceiling[1], P.seconds, ceiling[2]));
-    runs[1].push(await load(service[0], service[1], P.seconds, service[2]));
+    runs[0].push(await load(first[0], first[1], P.seconds, first[2]));
+    runs[1].push(await load(second[0], second[1], P.seconds, second[2]));
   }
   return [meanOf(runs[0]), meanOf(runs[1])];
 }
@@ -455,26 +455,10 @@ async function main(): Promise<void> {
   ]);
   await sleep(P.idle * 1000);
   // Alternating, twice each, so that a noisy moment does not favour one of them.
-  const flagRuns: LoadResult[] = [];
-  const defaultRuns: LoadResult[] = [];
-  for (let round = 0; round < 2; round++) {
-    flagRuns.push(
-      await load("GET /votes --no-memory-reducer", {
-        base: withFlag.base,
-        method: "GET",
-        path: "/votes",
-      }),
-    );
-    defaultRuns.push(
-      await load("GET /votes (default V8 flags)", {
-        base: withoutFlag.base,
-        method: "GET",
-        path: "/votes",
-      }),
-    );
-  }
-  const reducedOff = meanOf(flagRuns);
-  const reducedOn = meanOf(defaultRuns);
+  const [reducedOff, reducedOn] = await alternating(
+    ["GET /votes --no-memory-reducer", { base: withFlag.base, ...totalsPath }],
+    ["GET /votes (default V8 flags)", { base: withoutFlag.base, ...totalsPath }],
+  );
   await Promise.all([withFlag.service.stop(), withoutFlag.service.stop()]);
   await writer.stop();
   writerRss.push(writer.maxPeakMb(), drainSmall.writerPeakRssMb);
@@ -491,26 +475,13 @@ async function main(): Promise<void> {
   const [drainBig, bigWriter] = await drain(redis, big, "writer-big");
   const bigApi = await startApi(big, "api-big");
   // p99 is sensitive to the moment: both databases measured here, alternating, twice each.
-  const bigRuns: LoadResult[] = [];
-  const smallRuns: LoadResult[] = [];
-  for (let round = 0; round < 2; round++) {
-    bigRuns.push(
-      await load(`GET /votes/{id} at ${fmt.int(P.bigRows)} rows`, {
-        base: bigApi.base,
-        method: "GET",
-        path: { idsFrom: 1, idsTo: P.bigRows },
-      }),
-    );
-    smallRuns.push(
-      await load(`GET /votes/{id} at ${fmt.int(small.rows)} rows`, {
-        base: api.base,
-        method: "GET",
-        path: { idsFrom: small.from, idsTo: small.to },
-      }),
-    );
-  }
-  const voteBig = meanOf(bigRuns);
-  const voteSmall = meanOf(smallRuns);
+  const [voteBig, voteSmall] = await alternating(
+    [
+      `GET /votes/{id} at ${fmt.int(P.bigRows)} rows`,
+      { base: bigApi.base, method: "GET", path: { idsFrom: 1, idsTo: P.bigRows } },
+    ],
+    [`GET /votes/{id} at ${fmt.int(small.rows)} rows`, { base: api.base, ...idsPath }],
+  );
   await bigWriter.stop();
   writerRss.push(bigWriter.maxPeakMb(), drainBig.writerPeakRssMb);
 
